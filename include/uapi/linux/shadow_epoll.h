@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
+/*
+ * shadow_epoll: an inspectable re-implementation of epoll behind
+ * /dev/shadow_epoll.
+ *
+ * Every open() of the device creates one shadow epoll instance; the returned
+ * fd is that instance (pollable, nestable, closable like an epoll fd).
+ *
+ * The ioctls below may be issued on *any* shadow_epoll fd: the instance they
+ * act on is named by the @epfd field, exactly like the first argument of the
+ * epoll syscalls.  This "gateway" form lets the module resolve @epfd itself,
+ * so that every argument check happens in the same order, with the same errno,
+ * as in the real system call (for example epoll_wait(badfd, buf, 0, 0) fails
+ * with EINVAL on 6.1/6.12 before the fd is looked at).
+ *
+ * All argument structs are extensible: @size is the first member and must be
+ * set to sizeof() the struct the caller was compiled with.  A smaller @size
+ * than the first published version gives EINVAL, a larger one with non-zero
+ * trailing bytes gives E2BIG.  Event buffers use the kernel's own
+ * struct epoll_event layout (12 bytes, packed, on x86-64), so results compare
+ * byte for byte with epoll_wait().
+ *
+ * Errors of the epoll-equivalent commands are those of the matching syscall on
+ * the running kernel.  Errors that only the extra commands can give:
+ *   EFAULT  the argument struct itself (or a dump buffer) is not accessible
+ *   EINVAL  @size too small, unknown bits in @flags, non-zero reserved fields
+ *   E2BIG   @size larger than known and the extra bytes are not zero
+ *   ENOTTY  unknown command number
+ */
+#ifndef _UAPI_LINUX_SHADOW_EPOLL_H
+#define _UAPI_LINUX_SHADOW_EPOLL_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define SHADOW_EPOLL_DEVICE	"/dev/shadow_epoll"
+#define SHADOW_EPOLL_IOC_MAGIC	0xE9
+
+/**
+ * struct shadow_epoll_create_args - SHADOW_EPOLL_IOC_CREATE, like epoll_create1()
+ * @size:  sizeof(struct shadow_epoll_create_args)
+ * @flags: 0 or EPOLL_CLOEXEC; anything else is EINVAL, as for epoll_create1()
+ *
+ * Returns a new instance fd (an anon inode named "[shadow_epoll]").
+ */
+struct shadow_epoll_create_args {
+	__u32 size;
+	__u32 flags;
+};
+
+/**
+ * struct shadow_epoll_ctl_args - SHADOW_EPOLL_IOC_CTL, like epoll_ctl()
+ * @size:  sizeof(struct shadow_epoll_ctl_args)
+ * @epfd:  the shadow instance, as epoll_ctl()'s @epfd
+ * @op:    EPOLL_CTL_ADD, EPOLL_CTL_MOD or EPOLL_CTL_DEL
+ * @fd:    the watched fd
+ * @event: user pointer to a struct epoll_event (ignored for DEL, may be 0)
+ *
+ * Returns 0 or a negative errno, exactly as epoll_ctl().
+ */
+struct shadow_epoll_ctl_args {
+	__u32 size;
+	__s32 epfd;
+	__s32 op;
+	__s32 fd;
+	__u64 event;
+};
+
+/* Use @timeout_ts (epoll_pwait2() semantics) instead of @timeout_ms. */
+#define SHADOW_EPOLL_WAIT_TIMESPEC	(1U << 0)
+#define SHADOW_EPOLL_WAIT_FLAGS		SHADOW_EPOLL_WAIT_TIMESPEC
+
+/**
+ * struct shadow_epoll_wait_args - SHADOW_EPOLL_IOC_WAIT, like epoll_pwait2()
+ * @size:       sizeof(struct shadow_epoll_wait_args)
+ * @flags:      SHADOW_EPOLL_WAIT_*
+ * @epfd:       the shadow instance
+ * @maxevents:  as epoll_wait()
+ * @events:     user pointer to struct epoll_event[@maxevents]
+ * @timeout_ts: with SHADOW_EPOLL_WAIT_TIMESPEC: user pointer to a
+ *              struct __kernel_timespec, 0 means wait forever (epoll_pwait2)
+ * @sigmask:    user pointer to a sigset_t applied for the call, 0 for none
+ *              (epoll_pwait/epoll_pwait2)
+ * @sigsetsize: as epoll_pwait(); ignored when @sigmask is 0
+ * @timeout_ms: without SHADOW_EPOLL_WAIT_TIMESPEC: epoll_wait()'s timeout
+ * @__reserved: must be 0
+ *
+ * Returns the number of events written, or a negative errno, exactly as
+ * epoll_wait()/epoll_pwait()/epoll_pwait2() (never restarted after a signal).
+ */
+struct shadow_epoll_wait_args {
+	__u32 size;
+	__u32 flags;
+	__s32 epfd;
+	__s32 maxevents;
+	__u64 events;
+	__u64 timeout_ts;
+	__u64 sigmask;
+	__u64 sigsetsize;
+	__s32 timeout_ms;
+	__u32 __reserved;
+};
+
+/* Entry flags of the dumps. */
+/* On the ready list (rdllist). */
+#define SHADOW_EPOLL_ENTRY_READY	(1U << 0)
+/* On the private list of a scan that is running now (not yet delivered). */
+#define SHADOW_EPOLL_ENTRY_SCAN		(1U << 1)
+/* Signalled while a scan runs: on the overflow list. */
+#define SHADOW_EPOLL_ENTRY_OVFLIST	(1U << 2)
+/* Its file is being released; it will be removed before the next call. */
+#define SHADOW_EPOLL_ENTRY_DYING	(1U << 3)
+
+/* Dump flag: a scan (epoll_wait, or a poll of this instance) is running. */
+#define SHADOW_EPOLL_DUMP_SCANNING	(1U << 0)
+
+/**
+ * struct shadow_epoll_ready_entry - one queued item, in delivery order
+ * @fd:     the watched fd number recorded at EPOLL_CTL_ADD
+ * @events: the stored interest mask (with the automatic EPOLLERR|EPOLLHUP and
+ *          the private bits EPOLLET, EPOLLONESHOT, ...)
+ * @data:   the user data
+ * @flags:  SHADOW_EPOLL_ENTRY_*
+ * @__pad:  0
+ */
+struct shadow_epoll_ready_entry {
+	__s32 fd;
+	__u32 events;
+	__u64 data;
+	__u32 flags;
+	__u32 __pad;
+};
+
+/**
+ * struct shadow_epoll_interest_entry - one registration, in fdinfo order
+ * @fd:     tfd as recorded at EPOLL_CTL_ADD (may be stale after close/dup)
+ * @events: stored mask, as fdinfo's "events:" field
+ * @data:   user data, as fdinfo's "data:" field
+ * @pos:    the watched file's f_pos now
+ * @ino:    the watched inode number
+ * @sdev:   the watched superblock's s_dev (kernel dev_t encoding)
+ * @flags:  SHADOW_EPOLL_ENTRY_* (queued or not)
+ */
+struct shadow_epoll_interest_entry {
+	__s32 fd;
+	__u32 events;
+	__u64 data;
+	__s64 pos;
+	__u64 ino;
+	__u32 sdev;
+	__u32 flags;
+};
+
+/**
+ * struct shadow_epoll_dump_args - SHADOW_EPOLL_IOC_READY / SHADOW_EPOLL_IOC_INTEREST
+ * @size:    sizeof(struct shadow_epoll_dump_args)
+ * @epfd:    the shadow instance
+ * @count:   in: capacity of @entries; out: number of entries on the list
+ *           (may exceed the capacity: only the first @count are written)
+ * @flags:   out: SHADOW_EPOLL_DUMP_*; must be 0 on input
+ * @entries: user pointer to struct shadow_epoll_ready_entry[] (READY) or
+ *           struct shadow_epoll_interest_entry[] (INTEREST)
+ *
+ * READY lists the items in the order the next epoll_wait() would see them if
+ * nothing else happened: while a scan runs, the scan's undelivered items,
+ * then the overflow arrivals in callback order, then the ready list; that is
+ * the order the kernel's done-scan step produces.  It never takes the
+ * instance mutex, so it works while another thread's scan is paused.
+ * INTEREST lists every registration in the kernel's fdinfo order.
+ */
+struct shadow_epoll_dump_args {
+	__u32 size;
+	__s32 epfd;
+	__u32 count;
+	__u32 flags;
+	__u64 entries;
+};
+
+#define SHADOW_EPOLL_IOC_CREATE \
+	_IOW(SHADOW_EPOLL_IOC_MAGIC, 0x01, struct shadow_epoll_create_args)
+#define SHADOW_EPOLL_IOC_CTL \
+	_IOW(SHADOW_EPOLL_IOC_MAGIC, 0x02, struct shadow_epoll_ctl_args)
+#define SHADOW_EPOLL_IOC_WAIT \
+	_IOW(SHADOW_EPOLL_IOC_MAGIC, 0x03, struct shadow_epoll_wait_args)
+#define SHADOW_EPOLL_IOC_READY \
+	_IOWR(SHADOW_EPOLL_IOC_MAGIC, 0x04, struct shadow_epoll_dump_args)
+#define SHADOW_EPOLL_IOC_INTEREST \
+	_IOWR(SHADOW_EPOLL_IOC_MAGIC, 0x05, struct shadow_epoll_dump_args)
+
+#endif /* _UAPI_LINUX_SHADOW_EPOLL_H */

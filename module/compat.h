@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * shadow_epoll: every kernel-version difference lives here.
+ *
+ * Behaviour follows the kernel the module runs on (eventpoll-spec.md §10).
+ */
+#ifndef _SHADOW_EPOLL_COMPAT_H
+#define _SHADOW_EPOLL_COMPAT_H
+
+#include <linux/atomic.h>
+#include <linux/fs.h>
+#include <linux/sched.h>
+#include <linux/sched/rt.h>
+#include <linux/version.h>
+
+/* The only mention of the version macro; every test below goes through it. */
+#define SEP_KVER	LINUX_VERSION_CODE
+
+/*
+ * The seqcount "false negative" fix of ep_events_available() is in Debian's
+ * 6.12.117 (a 2026 stable backport) and in mainline 7.2, not in 6.1.
+ */
+#define SEP_HAS_SEQ_FIX \
+	(KERNEL_VERSION(6, 12, 117) <= SEP_KVER)
+
+/* From 6.15 epoll_wait() looks up the fd before checking maxevents. */
+#define SEP_WAIT_EBADF_FIRST \
+	(KERNEL_VERSION(6, 15, 0) <= SEP_KVER)
+
+/*
+ * EPIOCSPARAMS/EPIOCGPARAMS exist from 6.9; before that an epoll fd has no
+ * ioctl at all (ENOTTY), after it unknown commands give EINVAL.
+ */
+#ifdef EPIOCSPARAMS
+#define SEP_HAS_EPOLL_IOCTL	1
+#else
+#define SEP_HAS_EPOLL_IOCTL	0
+#endif
+
+#ifndef EPOLL_URING_WAKE
+#define EPOLL_URING_WAKE	((__force __poll_t)0)
+#endif
+
+/* Pin a file whose count may already have dropped to zero. */
+static inline bool sep_file_tryget(struct file *file)
+{
+	return atomic_long_inc_not_zero(&file->f_count);
+}
+
+/*
+ * select_estimate_accuracy(): tasks with no timer slack get none.  6.1 keys
+ * this on rt_task(); from 6.8 RT/DL tasks carry timer_slack_ns == 0.
+ */
+static inline u64 sep_task_min_slack(bool *none)
+{
+#if KERNEL_VERSION(6, 8, 0) <= SEP_KVER
+	*none = current->timer_slack_ns == 0;
+#else
+	*none = rt_task(current);
+#endif
+	return current->timer_slack_ns;
+}
+
+#endif /* _SHADOW_EPOLL_COMPAT_H */

@@ -1,0 +1,873 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * shadow_epoll: one instance.
+ *
+ * The interest set and the ctl operations (add, modify, remove), the wait
+ * loop (timeouts, signals, exclusive waiters), polling an instance (which is
+ * how instances nest inside epoll and inside each other), the loop, depth
+ * and wakeup-path checks among instances, the max_user_watches accounting,
+ * and the interest dump.  Argument decoding and errno ordering of the
+ * syscall-level checks live in ioctl.c; list rules live in scan.c.
+ *
+ * Locking: see sep.h.  sep_nested_mutex (below) serialises the loop checks
+ * and protects sep_loop_gen, sep_inserting_into and the path counters.
+ * sep_users_lock protects the per-user watch counters' hash table; the
+ * counters themselves are atomic.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/hashtable.h>
+#include <linux/hrtimer.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/rculist.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uidgid.h>
+
+#include "instance.h"
+#include "scan.h"
+#include "watch.h"
+
+/* Wakeup-path limits per nesting depth, as the kernel's path_limits[]. */
+static const int sep_path_limits[SEP_MAX_NESTS + 1] = {
+	1000, 500, 100, 50, 10
+};
+
+static DEFINE_MUTEX(sep_nested_mutex);
+/* Starts at 1: a fresh instance (gen 0) is not "being checked". */
+static u64 sep_loop_gen = 1;
+static struct sep_instance *sep_inserting_into;
+static int sep_path_count[SEP_MAX_NESTS + 1];
+
+/**
+ * struct sep_user - per-uid registration counter (max_user_watches)
+ * @node:    in sep_users, under sep_users_lock
+ * @uid:     the creator's real uid
+ * @watches: registrations charged to this uid
+ * @ref:     instances created by this uid
+ */
+struct sep_user {
+	struct hlist_node node;
+	kuid_t uid;
+	atomic_long_t watches;
+	refcount_t ref;
+};
+
+static DEFINE_HASHTABLE(sep_users, 6);
+static DEFINE_SPINLOCK(sep_users_lock);
+
+static long max_user_watches = -1;
+module_param(max_user_watches, long, 0644);
+MODULE_PARM_DESC(max_user_watches,
+		 "Registrations per uid, as fs.epoll.max_user_watches (default: that sysctl's value at load)");
+
+static struct sep_user *sep_user_get(void)
+{
+	kuid_t uid = current_uid();
+	struct sep_user *u, *new;
+
+	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	if (!new)
+		return NULL;
+	spin_lock(&sep_users_lock);
+	hash_for_each_possible(sep_users, u, node, __kuid_val(uid)) {
+		if (uid_eq(u->uid, uid) && refcount_inc_not_zero(&u->ref)) {
+			spin_unlock(&sep_users_lock);
+			kfree(new);
+			return u;
+		}
+	}
+	new->uid = uid;
+	atomic_long_set(&new->watches, 0);
+	refcount_set(&new->ref, 1);
+	hash_add(sep_users, &new->node, __kuid_val(uid));
+	spin_unlock(&sep_users_lock);
+	return new;
+}
+
+static void sep_user_put(struct sep_user *u)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&sep_users_lock, flags);
+	if (refcount_dec_and_test(&u->ref)) {
+		hash_del(&u->node);
+		kfree(u);
+	}
+	spin_unlock_irqrestore(&sep_users_lock, flags);
+}
+
+/**
+ * sep_instance_alloc() - a new, empty instance
+ *
+ * Return: the instance with one reference, or NULL.
+ */
+struct sep_instance *sep_instance_alloc(void)
+{
+	struct sep_instance *ep = kzalloc(sizeof(*ep), GFP_KERNEL);
+
+	if (!ep)
+		return NULL;
+	ep->user = sep_user_get();
+	if (!ep->user) {
+		kfree(ep);
+		return NULL;
+	}
+	sep_instance_init_lists(ep);
+	refcount_set(&ep->refcount, 1);
+	return ep;
+}
+
+/**
+ * sep_instance_free() - free an instance whose last reference went
+ * @ep: the instance
+ *
+ * Context: any (also the final-fput handler); does not sleep.
+ */
+void sep_instance_free(struct sep_instance *ep)
+{
+	sep_user_put(ep->user);
+	kfree_rcu(ep, rcu);
+}
+
+/*
+ * Interest set: an rbtree keyed by (file address, fd), compared as the
+ * kernel does, so that iteration order is fdinfo order.
+ */
+static int sep_cmp_key(const struct file *f1, int fd1, const struct file *f2,
+		       int fd2)
+{
+	if (f1 != f2)
+		return f1 > f2 ? 1 : -1;
+	return fd1 - fd2;
+}
+
+static struct sep_item *sep_find(struct sep_instance *ep, struct file *file,
+				 int fd)
+{
+	struct rb_node *rbp = ep->rbr.rb_root.rb_node;
+	struct sep_item *item;
+	int kcmp;
+
+	lockdep_assert_held(&ep->mtx);
+	while (rbp) {
+		item = rb_entry(rbp, struct sep_item, rbn);
+		kcmp = sep_cmp_key(file, fd, item->file, item->fd);
+		if (kcmp > 0)
+			rbp = rbp->rb_right;
+		else if (kcmp < 0)
+			rbp = rbp->rb_left;
+		else
+			return item;
+	}
+	return NULL;
+}
+
+static void sep_rb_insert(struct sep_instance *ep, struct sep_item *new)
+{
+	struct rb_node **p = &ep->rbr.rb_root.rb_node, *parent = NULL;
+	struct sep_item *item;
+	bool leftmost = true;
+
+	while (*p) {
+		parent = *p;
+		item = rb_entry(parent, struct sep_item, rbn);
+		if (sep_cmp_key(new->file, new->fd, item->file, item->fd) > 0) {
+			p = &parent->rb_right;
+			leftmost = false;
+		} else {
+			p = &parent->rb_left;
+		}
+	}
+	rb_link_node(&new->rbn, parent, p);
+	rb_insert_color_cached(&new->rbn, &ep->rbr, leftmost);
+}
+
+/*
+ * Remove @item from @ep.  @pinned: the caller holds a reference on the
+ * watched file (DEL, release), which decides who unhooks (watch.c).
+ */
+static void sep_remove(struct sep_instance *ep, struct sep_item *item,
+		       bool pinned)
+{
+	bool mine;
+
+	lockdep_assert_held(&ep->mtx);
+
+	mine = sep_release_begin(item, pinned);
+	sep_unqueue(ep, item);
+	rb_erase_cached(&item->rbn, &ep->rbr);
+	ep->nitems--;
+	atomic_long_dec(&ep->user->watches);
+	if (mine)
+		sep_item_free(item);
+}
+
+/* Drop the items whose file was finally released (see watch.c). */
+static void sep_reap_dead(struct sep_instance *ep)
+{
+	struct sep_item *item;
+
+	lockdep_assert_held(&ep->mtx);
+
+	while (!list_empty_careful(&ep->dead)) {
+		spin_lock_irq(&ep->lock);
+		item = list_first_entry_or_null(&ep->dead, struct sep_item,
+						deadlink);
+		if (item)
+			list_del_init(&item->deadlink);
+		spin_unlock_irq(&ep->lock);
+		if (!item)
+			break;
+		sep_remove(ep, item, false);
+	}
+}
+
+/**
+ * sep_file_is_epoll() - is @file a real epoll or a shadow instance?
+ * @file: a file
+ *
+ * Real epoll files are anon-inode files named "[eventpoll]".
+ *
+ * Return: true for both kinds.
+ */
+bool sep_file_is_epoll(struct file *file)
+{
+	const struct dentry *d = file->f_path.dentry;
+
+	if (sep_is_shadow_file(file))
+		return true;
+	return d && !strcmp(d->d_name.name, "[eventpoll]") &&
+	       file->f_op && file->f_op->poll;
+}
+
+static __poll_t __sep_instance_poll(struct sep_instance *ep,
+				    struct poll_table_struct *wait, int depth);
+
+/* Re-poll a watched file, pinned; the result is masked with the interest. */
+static __poll_t sep_item_poll(struct sep_item *item, poll_table *pt, int depth)
+{
+	struct file *file = sep_item_fget(item);
+	__poll_t res;
+
+	if (!file)
+		return 0;
+	pt->_key = item->events;
+	if (sep_is_shadow_file(file))
+		res = __sep_instance_poll(file->private_data, pt, depth);
+	else
+		res = vfs_poll(file, pt);
+	fput(file);
+	return res & item->events;
+}
+
+static __poll_t sep_scan_poll(struct sep_item *item, int depth, void *ctx)
+{
+	poll_table pt;
+
+	init_poll_funcptr(&pt, NULL);
+	return sep_item_poll(item, &pt, depth);
+}
+
+static __poll_t __sep_instance_poll(struct sep_instance *ep, poll_table *wait,
+				    int depth)
+{
+	static const struct sep_scan_ops ops = { .poll = sep_scan_poll };
+	__poll_t res;
+
+	poll_wait(ep->file, &ep->poll_wait, wait);
+
+	mutex_lock_nested(&ep->mtx, depth);
+	sep_reap_dead(ep);
+	res = sep_scan_ready(ep, &ops, NULL, depth);
+	mutex_unlock(&ep->mtx);
+	return res;
+}
+
+/**
+ * sep_instance_poll() - ->poll() of an instance file
+ * @ep:    the instance
+ * @wait:  the caller's poll table
+ * @depth: nesting depth (0 from outside)
+ *
+ * Context: process; may sleep.
+ * Return: EPOLLIN | EPOLLRDNORM if an item is really ready, else 0.
+ */
+__poll_t sep_instance_poll(struct sep_instance *ep, poll_table *wait, int depth)
+{
+	return __sep_instance_poll(ep, wait, depth);
+}
+
+/* Wake the waiters after ADD or MOD queued @item. */
+static void sep_queue_and_wake(struct sep_instance *ep, struct sep_item *item)
+{
+	bool pwake = false;
+
+	spin_lock_irq(&ep->lock);
+	if (sep_queue_if_ready(ep, item)) {
+		/* Waiters queue themselves under ep->lock, which we hold. */
+		if (waitqueue_active(&ep->wq))
+			wake_up(&ep->wq);
+		/* Pollers may race; they re-check through a scan anyway. */
+		if (waitqueue_active(&ep->poll_wait))
+			pwake = true;
+	}
+	spin_unlock_irq(&ep->lock);
+	if (pwake)
+		sep_poll_safewake(ep, NULL, 0);
+}
+
+/* Files whose wakeup paths an ADD must check, as the kernel's list. */
+struct sep_tfiles {
+	struct file **files;
+	unsigned int n, cap;
+	int error;
+};
+
+static void sep_tfiles_add(struct sep_tfiles *tf, struct file *file)
+{
+	struct file **grown;
+	unsigned int i;
+
+	for (i = 0; i < tf->n; i++)
+		if (tf->files[i] == file)
+			return;
+	if (tf->n == tf->cap) {
+		grown = krealloc_array(tf->files, tf->cap ? tf->cap * 2 : 8,
+				       sizeof(*grown), GFP_KERNEL);
+		if (!grown) {
+			tf->error = -ENOMEM;
+			return;
+		}
+		tf->files = grown;
+		tf->cap = tf->cap ? tf->cap * 2 : 8;
+	}
+	get_file(file);
+	tf->files[tf->n++] = file;
+}
+
+static void sep_tfiles_release(struct sep_tfiles *tf)
+{
+	unsigned int i;
+
+	for (i = 0; i < tf->n; i++)
+		fput(tf->files[i]);
+	kfree(tf->files);
+	tf->files = NULL;
+	tf->n = 0;
+	tf->cap = 0;
+}
+
+/* How deep below @ep do instances nest; reaching the target is a loop. */
+static int sep_loop_check_proc(struct sep_instance *ep, int depth,
+			       struct sep_tfiles *tf)
+{
+	struct sep_instance *child;
+	struct sep_item *item;
+	struct rb_node *rbp;
+	int result = 0;
+
+	if (ep->gen == sep_loop_gen)
+		return ep->loop_check_depth;
+
+	mutex_lock_nested(&ep->mtx, depth + 1);
+	ep->gen = sep_loop_gen;
+	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
+		item = rb_entry(rbp, struct sep_item, rbn);
+		if (READ_ONCE(item->dying))
+			continue;
+		if (!sep_is_shadow_file(item->file)) {
+			sep_tfiles_add(tf, item->file);
+			continue;
+		}
+		child = item->file->private_data;
+		if (child == sep_inserting_into || depth > SEP_MAX_NESTS)
+			result = SEP_MAX_NESTS + 1;
+		else
+			result = max(result,
+				     sep_loop_check_proc(child, depth + 1, tf) + 1);
+		if (result > SEP_MAX_NESTS)
+			break;
+	}
+	ep->loop_check_depth = result;
+	mutex_unlock(&ep->mtx);
+	return result;
+}
+
+struct sep_up_ctx {
+	int depth;
+	int result;
+};
+
+static int sep_upwards_depth(struct sep_instance *ep, int depth);
+
+static void sep_upwards_one(struct sep_item *item, void *data)
+{
+	struct sep_up_ctx *c = data;
+
+	c->result = max(c->result,
+			sep_upwards_depth(item->ep, c->depth + 1) + 1);
+}
+
+/* How many instances (transitively) watch @ep, at most. */
+static int sep_upwards_depth(struct sep_instance *ep, int depth)
+{
+	struct sep_up_ctx c = { .depth = depth, .result = 0 };
+
+	if (ep->gen == sep_loop_gen)
+		return ep->loop_check_depth;
+	if (depth <= SEP_MAX_NESTS + 1)
+		sep_watchers_walk(ep->file, sep_upwards_one, &c);
+	else
+		c.result = SEP_MAX_NESTS + 1;
+	ep->gen = sep_loop_gen;
+	ep->loop_check_depth = c.result;
+	return c.result;
+}
+
+/* ELOOP check for adding instance @to into @ep. */
+static int sep_loop_check(struct sep_instance *ep, struct sep_instance *to,
+			  struct sep_tfiles *tf)
+{
+	int down, up;
+
+	lockdep_assert_held(&sep_nested_mutex);
+
+	sep_inserting_into = ep;
+	down = sep_loop_check_proc(to, 0, tf);
+	if (down > SEP_MAX_NESTS)
+		return -ELOOP;
+	up = sep_upwards_depth(ep, 0);
+	return down + 1 + up > SEP_MAX_NESTS ? -ELOOP : 0;
+}
+
+struct sep_path_ctx {
+	int depth;
+	int error;
+};
+
+static int sep_reverse_path_proc(struct file *file, int depth);
+
+static void sep_path_one(struct sep_item *item, void *data)
+{
+	struct sep_path_ctx *c = data;
+
+	if (c->error)
+		return;
+	if (!sep_file_is_watched(item->ep->file)) {
+		/* A root: count one wakeup path of this length. */
+		if (c->depth &&
+		    ++sep_path_count[c->depth] > sep_path_limits[c->depth])
+			c->error = -1;
+		return;
+	}
+	c->error = sep_reverse_path_proc(item->ep->file, c->depth + 1);
+}
+
+static int sep_reverse_path_proc(struct file *file, int depth)
+{
+	struct sep_path_ctx c = { .depth = depth, .error = 0 };
+
+	if (depth > SEP_MAX_NESTS)
+		return -1;
+	sep_watchers_walk(file, sep_path_one, &c);
+	return c.error;
+}
+
+/* Too many wakeup paths through any of the listed files? */
+static int sep_reverse_path_check(struct sep_tfiles *tf)
+{
+	unsigned int i;
+
+	for (i = 0; i < tf->n; i++) {
+		memset(sep_path_count, 0, sizeof(sep_path_count));
+		if (sep_reverse_path_proc(tf->files[i], 0))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static long sep_watch_limit(void)
+{
+	return READ_ONCE(max_user_watches);
+}
+
+static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
+		      struct file *tfile, int fd, struct sep_tfiles *tf)
+{
+	struct sep_pqueue epq;
+	struct sep_item *item;
+	__poll_t revents;
+
+	lockdep_assert_held(&ep->mtx);
+
+	if (atomic_long_read(&ep->user->watches) >= sep_watch_limit())
+		return -ENOSPC;
+	item = kzalloc(sizeof(*item), GFP_KERNEL);
+	if (!item)
+		return -ENOMEM;
+	atomic_long_inc(&ep->user->watches);
+
+	sep_item_init(item);
+	item->ep = ep;
+	item->file = tfile;
+	item->fd = fd;
+	item->events = epds->events;
+	item->data = epds->data;
+
+	sep_index_add(item);
+	sep_rb_insert(ep, item);
+	ep->nitems++;
+
+	if (tf) {
+		if (!sep_file_is_epoll(tfile))
+			sep_tfiles_add(tf, tfile);
+		if (tf->error || sep_reverse_path_check(tf)) {
+			sep_remove(ep, item, true);
+			return tf->error ? tf->error : -EINVAL;
+		}
+	}
+
+	sep_pqueue_init(&epq, item);
+	revents = sep_item_poll(item, &epq.pt, 1);
+	if (item->nwait < 0) {
+		sep_remove(ep, item, true);
+		return -ENOMEM;
+	}
+	if (revents)
+		sep_queue_and_wake(ep, item);
+	return 0;
+}
+
+static int sep_modify(struct sep_instance *ep, struct sep_item *item,
+		      const struct epoll_event *epds)
+{
+	poll_table pt;
+
+	lockdep_assert_held(&ep->mtx);
+
+	init_poll_funcptr(&pt, NULL);
+	spin_lock_irq(&ep->lock);
+	WRITE_ONCE(item->events, epds->events);
+	item->data = epds->data;
+	spin_unlock_irq(&ep->lock);
+
+	/*
+	 * The lock above orders the new mask before the re-poll, so a wakeup
+	 * that races with it either sees the new mask or is seen by the poll.
+	 */
+	if (sep_item_poll(item, &pt, 1))
+		sep_queue_and_wake(ep, item);
+	return 0;
+}
+
+/* Under ep->mtx: find, then ADD/MOD/DEL, as do_epoll_ctl()'s tail. */
+static int sep_ctl_locked(struct sep_instance *ep, int op, struct file *tfile,
+			  int fd, struct epoll_event *epds,
+			  struct sep_tfiles *tf)
+{
+	struct sep_item *item;
+
+	sep_reap_dead(ep);
+	item = sep_find(ep, tfile, fd);
+	switch (op) {
+	case EPOLL_CTL_ADD:
+		if (item)
+			return -EEXIST;
+		epds->events |= EPOLLERR | EPOLLHUP;
+		return sep_insert(ep, epds, tfile, fd, tf);
+	case EPOLL_CTL_DEL:
+		if (!item)
+			return -ENOENT;
+		sep_remove(ep, item, true);
+		return 0;
+	case EPOLL_CTL_MOD:
+		if (!item)
+			return -ENOENT;
+		if (item->events & EPOLLEXCLUSIVE)
+			return -EINVAL;
+		epds->events |= EPOLLERR | EPOLLHUP;
+		return sep_modify(ep, item, epds);
+	}
+	return -EINVAL;
+}
+
+/**
+ * sep_ctl() - the locked part of epoll_ctl() on an instance
+ * @ep:     the instance
+ * @epfile: its file
+ * @op:     EPOLL_CTL_* (anything else gives EINVAL after the lookup)
+ * @tfile:  the target file, pinned by the caller
+ * @fd:     the target fd number
+ * @epds:   the event (ignored for DEL)
+ *
+ * The caller (ioctl.c) has done every check that precedes the kernel's
+ * mutex_lock(&ep->mtx).
+ *
+ * Context: process; may sleep.
+ * Return: 0 or the errno epoll_ctl() gives.
+ */
+int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
+	    struct file *tfile, int fd, struct epoll_event *epds)
+{
+	struct sep_tfiles tf = { };
+	bool full_check = false;
+	int error;
+
+	mutex_lock(&ep->mtx);
+	if (op == EPOLL_CTL_ADD &&
+	    (sep_file_is_watched(epfile) || READ_ONCE(epfile->f_ep) ||
+	     READ_ONCE(ep->gen) == READ_ONCE(sep_loop_gen) ||
+	     sep_file_is_epoll(tfile))) {
+		mutex_unlock(&ep->mtx);
+		mutex_lock(&sep_nested_mutex);
+		sep_loop_gen++;
+		full_check = true;
+		if (sep_is_shadow_file(tfile)) {
+			error = sep_loop_check(ep, tfile->private_data, &tf);
+			if (error)
+				goto out_nested;
+		}
+		mutex_lock(&ep->mtx);
+	}
+
+	error = sep_ctl_locked(ep, op, tfile, fd, epds,
+			       full_check ? &tf : NULL);
+	mutex_unlock(&ep->mtx);
+
+out_nested:
+	if (full_check) {
+		sep_loop_gen++;
+		mutex_unlock(&sep_nested_mutex);
+		sep_tfiles_release(&tf);
+	}
+	return error;
+}
+
+/* select_estimate_accuracy(): 0.1% (0.5% if niced), capped at 100 ms. */
+static u64 sep_slack(const struct timespec64 *deadline)
+{
+	const u64 max_slack = 100 * NSEC_PER_MSEC;
+	u64 min_slack, slack, unit;
+	struct timespec64 now, rel;
+	int divfactor = 1000;
+	bool none;
+
+	min_slack = sep_task_min_slack(&none);
+	if (none)
+		return 0;
+	ktime_get_ts64(&now);
+	rel = timespec64_sub(*deadline, now);
+	if (rel.tv_sec < 0) {
+		slack = 0;
+	} else {
+		if (task_nice(current) > 0)
+			divfactor /= 5;
+		unit = NSEC_PER_SEC / divfactor;
+		if (rel.tv_sec > max_slack / unit)
+			slack = max_slack;
+		else
+			slack = min_t(u64, rel.tv_nsec / divfactor +
+				      rel.tv_sec * unit, max_slack);
+	}
+	return max(slack, min_slack);
+}
+
+static int sep_autoremove_wake(wait_queue_entry_t *wq_entry, unsigned int mode,
+			       int sync, void *key)
+{
+	int ret = default_wake_function(wq_entry, mode, sync, key);
+
+	/* Remove on every wakeup attempt, as the kernel's waiter does. */
+	list_del_init_careful(&wq_entry->entry);
+	return ret;
+}
+
+static int sep_send_events(struct sep_instance *ep, sep_copy_fn copy,
+			   void *ctx, int maxevents)
+{
+	struct sep_scan_ops ops = { .poll = sep_scan_poll, .copy = copy };
+	int res;
+
+	if (fatal_signal_pending(current))
+		return -EINTR;
+
+	mutex_lock(&ep->mtx);
+	sep_reap_dead(ep);
+	res = sep_deliver(ep, &ops, ctx, maxevents);
+	mutex_unlock(&ep->mtx);
+	return res;
+}
+
+/**
+ * sep_wait() - the ep_poll() loop
+ * @ep:        the instance
+ * @copy:      copies one event out; non-zero on a fault
+ * @ctx:       passed to @copy
+ * @maxevents: output capacity, already validated
+ * @timeout:   absolute CLOCK_MONOTONIC deadline, {0,0} for no wait, NULL
+ *             for no limit
+ *
+ * Context: process; sleeps interruptibly.
+ * Return: events delivered, 0 on timeout, -EINTR, or -EFAULT.
+ */
+int sep_wait(struct sep_instance *ep, sep_copy_fn copy, void *ctx,
+	     int maxevents, struct timespec64 *timeout)
+{
+	wait_queue_entry_t wait;
+	ktime_t expires, *to = NULL;
+	bool timed_out = false;
+	u64 slack = 0;
+	int res, eavail;
+
+	lockdep_assert_irqs_enabled();
+
+	if (timeout && (timeout->tv_sec | timeout->tv_nsec)) {
+		slack = sep_slack(timeout);
+		to = &expires;
+		*to = timespec64_to_ktime(*timeout);
+	} else if (timeout) {
+		timed_out = true;
+	}
+
+	eavail = sep_events_available(ep);
+	for (;;) {
+		if (eavail) {
+			res = sep_send_events(ep, copy, ctx, maxevents);
+			if (res)
+				return res;
+		}
+		if (timed_out)
+			return 0;
+		if (signal_pending(current))
+			return -EINTR;
+
+		init_wait(&wait);
+		wait.func = sep_autoremove_wake;
+
+		spin_lock_irq(&ep->lock);
+		__set_current_state(TASK_INTERRUPTIBLE);
+		eavail = sep_events_available(ep);
+		if (!eavail)
+			__add_wait_queue_exclusive(&ep->wq, &wait);
+		spin_unlock_irq(&ep->lock);
+
+		if (!eavail)
+			timed_out = !schedule_hrtimeout_range(to, slack,
+							      HRTIMER_MODE_ABS);
+		__set_current_state(TASK_RUNNING);
+
+		/* Woken or timed out: look again, unless nobody woke us. */
+		eavail = 1;
+		if (!list_empty_careful(&wait.entry)) {
+			spin_lock_irq(&ep->lock);
+			if (timed_out)
+				eavail = list_empty(&wait.entry);
+			__remove_wait_queue(&ep->wq, &wait);
+			spin_unlock_irq(&ep->lock);
+		}
+	}
+}
+
+/**
+ * sep_interest_walk() - visit every registration in fdinfo order
+ * @ep:  the instance
+ * @fn:  called with the item and its pinned file; may not sleep
+ * @ctx: passed to @fn
+ *
+ * Items whose file is in its final fput are skipped (they are gone from a
+ * real epoll once that fput's release step ran).
+ *
+ * Context: process; takes @ep->mtx (killable).
+ * Return: 0, or -EINTR on a fatal signal.
+ */
+int sep_interest_walk(struct sep_instance *ep, sep_interest_fn fn, void *ctx)
+{
+	struct sep_item *item;
+	struct rb_node *rbp;
+	struct file *file;
+	u32 flags;
+
+	if (mutex_lock_killable(&ep->mtx))
+		return -EINTR;
+	sep_reap_dead(ep);
+	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
+		item = rb_entry(rbp, struct sep_item, rbn);
+		file = sep_item_fget(item);
+		if (!file)
+			continue;
+		spin_lock_irq(&ep->lock);
+		flags = sep_is_linked(item) ? SEP_ENTRY_READY : 0;
+		spin_unlock_irq(&ep->lock);
+		fn(ctx, item, file, flags);
+		fput(file);
+	}
+	mutex_unlock(&ep->mtx);
+	return 0;
+}
+
+/**
+ * sep_instance_release() - the instance file's final release
+ * @ep: the instance
+ *
+ * Wakes pollers, removes every registration, drops the file's reference.
+ *
+ * Context: process (the file's __fput).
+ */
+void sep_instance_release(struct sep_instance *ep)
+{
+	struct sep_item *item;
+	struct rb_node *rbp;
+	struct file *file;
+
+	/* A poller holds its own file reference; a missed one sees EOF. */
+	if (waitqueue_active(&ep->poll_wait))
+		sep_poll_safewake(ep, NULL, 0);
+
+	mutex_lock(&ep->mtx);
+	sep_reap_dead(ep);
+	while ((rbp = rb_first_cached(&ep->rbr))) {
+		item = rb_entry(rbp, struct sep_item, rbn);
+		file = sep_item_fget(item);
+		sep_remove(ep, item, !!file);
+		if (file)
+			fput(file);
+		cond_resched();
+	}
+	mutex_unlock(&ep->mtx);
+	sep_instance_put(ep);
+}
+
+/* The default limit: the real fs.epoll.max_user_watches at load time. */
+static long sep_read_sysctl_watches(void)
+{
+	char buf[32] = { };
+	struct file *f;
+	loff_t pos = 0;
+	long val;
+	ssize_t n;
+
+	f = filp_open("/proc/sys/fs/epoll/max_user_watches", O_RDONLY, 0);
+	if (IS_ERR(f))
+		return LONG_MAX;
+	n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
+	filp_close(f, NULL);
+	if (n <= 0 || kstrtol(strim(buf), 10, &val))
+		return LONG_MAX;
+	return val;
+}
+
+/**
+ * sep_instance_init() - module-load setup of the instance layer
+ *
+ * Return: 0.
+ */
+int sep_instance_init(void)
+{
+	if (max_user_watches < 0)
+		max_user_watches = sep_read_sysctl_watches();
+	return 0;
+}

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * shadow_epoll: one instance: interest set, ctl, wait, poll, dumps.
+ */
+#ifndef _SHADOW_EPOLL_INSTANCE_H
+#define _SHADOW_EPOLL_INSTANCE_H
+
+#include <linux/time64.h>
+
+#include "sep.h"
+
+typedef int (*sep_copy_fn)(void *ctx, int idx, __poll_t revents, u64 data);
+typedef void (*sep_interest_fn)(void *ctx, const struct sep_item *item,
+				struct file *file, u32 flags);
+
+struct sep_instance *sep_instance_alloc(void);
+void sep_instance_release(struct sep_instance *ep);
+__poll_t sep_instance_poll(struct sep_instance *ep, poll_table *wait,
+			   int depth);
+bool sep_file_is_epoll(struct file *file);
+int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
+	    struct file *tfile, int fd, struct epoll_event *epds);
+int sep_wait(struct sep_instance *ep, sep_copy_fn copy, void *ctx,
+	     int maxevents, struct timespec64 *timeout);
+int sep_interest_walk(struct sep_instance *ep, sep_interest_fn fn, void *ctx);
+int sep_instance_init(void);
+
+#endif /* _SHADOW_EPOLL_INSTANCE_H */

@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * shadow_epoll: the ioctl layer.
+ *
+ * The only file that touches __user memory layouts and decodes commands.
+ * The epoll-equivalent commands check their arguments in exactly the order
+ * the real system calls do on the running kernel (eventpoll-spec.md §4), so
+ * that every error path gives the same errno.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/netdevice.h>
+#include <linux/sched/signal.h>
+#include <linux/signal.h>
+#include <linux/slab.h>
+#include <linux/time64.h>
+#include <linux/uaccess.h>
+
+#include "../include/uapi/linux/shadow_epoll.h"
+#include "instance.h"
+#include "ioctl.h"
+#include "scan.h"
+
+/* Largest dump returned by one call. */
+#define SEP_DUMP_MAX	BIT(16)
+
+/*
+ * Copy an extensible argument struct: @size first, at least @minsize,
+ * unknown trailing bytes must be zero.
+ */
+static int sep_copy_args(void *dst, size_t ksize, size_t minsize,
+			 const void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < minsize)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(dst, ksize, uarg, usize);
+}
+
+static int sep_ioctl_create(const void __user *uarg)
+{
+	struct shadow_epoll_create_args args;
+	struct sep_instance *ep;
+	struct file *file;
+	int fd, error;
+
+	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (error)
+		return error;
+	/* As epoll_create1(): only EPOLL_CLOEXEC. */
+	if (args.flags & ~EPOLL_CLOEXEC)
+		return -EINVAL;
+
+	ep = sep_instance_alloc();
+	if (!ep)
+		return -ENOMEM;
+	fd = get_unused_fd_flags(O_RDWR | (args.flags & O_CLOEXEC));
+	if (fd < 0) {
+		error = fd;
+		goto out_free_ep;
+	}
+	file = anon_inode_getfile("[shadow_epoll]", &sep_fops, ep,
+				  O_RDWR | (args.flags & O_CLOEXEC));
+	if (IS_ERR(file)) {
+		error = PTR_ERR(file);
+		goto out_free_fd;
+	}
+	ep->file = file;
+	fd_install(fd, file);
+	return fd;
+
+out_free_fd:
+	put_unused_fd(fd);
+out_free_ep:
+	sep_instance_put(ep);
+	return error;
+}
+
+/* ep_take_care_of_epollwakeup(): silently drop what the caller may not ask. */
+static void sep_strip_wakeup(struct epoll_event *epds)
+{
+	if (!IS_ENABLED(CONFIG_PM_SLEEP))
+		epds->events &= ~EPOLLWAKEUP;
+	else if ((epds->events & EPOLLWAKEUP) && !capable(CAP_BLOCK_SUSPEND))
+		epds->events &= ~EPOLLWAKEUP;
+}
+
+/* The EPOLLEXCLUSIVE rules, checked before the lookup. */
+static int sep_check_exclusive(int op, const struct epoll_event *epds,
+			       struct file *tfile)
+{
+	if (!(epds->events & EPOLLEXCLUSIVE))
+		return 0;
+	if (op == EPOLL_CTL_MOD)
+		return -EINVAL;
+	if (op == EPOLL_CTL_ADD &&
+	    (sep_file_is_epoll(tfile) ||
+	     (epds->events & ~SEP_EXCLUSIVE_OK_BITS)))
+		return -EINVAL;
+	return 0;
+}
+
+static int sep_ioctl_ctl(const void __user *uarg)
+{
+	struct shadow_epoll_ctl_args args;
+	struct file *epfile, *tfile;
+	struct epoll_event epds = { };
+	bool has_event;
+	int error;
+
+	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (error)
+		return error;
+
+	/* Any op but DEL (even an invalid one) reads the event first. */
+	has_event = args.op != EPOLL_CTL_DEL;
+	if (has_event &&
+	    copy_from_user(&epds, u64_to_user_ptr(args.event), sizeof(epds)))
+		return -EFAULT;
+
+	epfile = fget(args.epfd);
+	if (!epfile)
+		return -EBADF;
+	error = -EBADF;
+	tfile = fget(args.fd);
+	if (!tfile)
+		goto out_put_ep;
+
+	error = -EPERM;
+	if (!file_can_poll(tfile))
+		goto out_put_target;
+	if (has_event)
+		sep_strip_wakeup(&epds);
+
+	error = -EINVAL;
+	if (epfile == tfile || !sep_is_shadow_file(epfile))
+		goto out_put_target;
+	if (has_event) {
+		error = sep_check_exclusive(args.op, &epds, tfile);
+		if (error)
+			goto out_put_target;
+	}
+
+	error = sep_ctl(epfile->private_data, epfile, args.op, tfile, args.fd,
+			&epds);
+
+out_put_target:
+	fput(tfile);
+out_put_ep:
+	fput(epfile);
+	return error;
+}
+
+/* Copy one event out: events first, then data, as the kernel does. */
+static int sep_copy_event(void *ctx, int idx, __poll_t revents, u64 data)
+{
+	struct epoll_event __user *uev = (__force struct epoll_event __user *)ctx;
+
+	uev += idx;
+	if (__put_user(revents, &uev->events) || __put_user(data, &uev->data))
+		return -EFAULT;
+	return 0;
+}
+
+static int sep_check_maxevents(struct epoll_event __user *events,
+			       int maxevents)
+{
+	if (maxevents <= 0 || maxevents > SEP_MAX_EVENTS)
+		return -EINVAL;
+	if (!access_ok(events, maxevents * sizeof(struct epoll_event)))
+		return -EFAULT;
+	return 0;
+}
+
+/* do_epoll_wait(): argument checks in the running kernel's order. */
+static int sep_do_wait(int epfd, struct epoll_event __user *events,
+		       int maxevents, struct timespec64 *to)
+{
+	struct file *file;
+	int error;
+
+	if (!SEP_WAIT_EBADF_FIRST) {
+		error = sep_check_maxevents(events, maxevents);
+		if (error)
+			return error;
+	}
+	file = fget(epfd);
+	if (!file)
+		return -EBADF;
+	if (SEP_WAIT_EBADF_FIRST) {
+		error = sep_check_maxevents(events, maxevents);
+		if (error)
+			goto out_put;
+	}
+	error = -EINVAL;
+	if (!sep_is_shadow_file(file))
+		goto out_put;
+
+	error = sep_wait(file->private_data, sep_copy_event,
+			 (__force void *)events, maxevents, to);
+out_put:
+	fput(file);
+	return error;
+}
+
+/* now + @rel, saturating at TIME64_MAX like the kernel's deadlines. */
+static struct timespec64 sep_deadline_after(struct timespec64 rel)
+{
+	struct timespec64 now, res;
+
+	ktime_get_ts64(&now);
+	res.tv_sec = (time64_t)((u64)now.tv_sec + (u64)rel.tv_sec);
+	res.tv_nsec = now.tv_nsec + rel.tv_nsec;
+	if (res.tv_nsec >= NSEC_PER_SEC) {
+		res.tv_sec++;
+		res.tv_nsec -= NSEC_PER_SEC;
+	}
+	if (res.tv_sec < now.tv_sec || res.tv_sec < rel.tv_sec) {
+		res.tv_sec = TIME64_MAX;
+		res.tv_nsec = 0;
+	}
+	return res;
+}
+
+/* ep_timeout_to_timespec(): ms to an absolute deadline; <0 is forever. */
+static struct timespec64 *sep_ms_deadline(struct timespec64 *to, int ms)
+{
+	if (ms < 0)
+		return NULL;
+	if (!ms) {
+		to->tv_sec = 0;
+		to->tv_nsec = 0;
+		return to;
+	}
+	to->tv_sec = ms / MSEC_PER_SEC;
+	to->tv_nsec = NSEC_PER_MSEC * (ms % MSEC_PER_SEC);
+	*to = sep_deadline_after(*to);
+	return to;
+}
+
+/* epoll_pwait2()'s timespec: EFAULT, then EINVAL, then a deadline. */
+static int sep_ts_deadline(struct timespec64 *to, u64 uts)
+{
+	struct timespec64 ts;
+
+	if (get_timespec64(&ts, u64_to_user_ptr(uts)))
+		return -EFAULT;
+	if (!timespec64_valid(&ts))
+		return -EINVAL;
+	if (!ts.tv_sec && !ts.tv_nsec) {
+		*to = ts;
+		return 0;
+	}
+	*to = sep_deadline_after(ts);
+	return 0;
+}
+
+/*
+ * set_user_sigmask(): apply the caller's mask for the call and keep the old
+ * one in saved_sigmask, restored on return (or after the handler on EINTR).
+ */
+static int sep_set_sigmask(u64 umask, u64 sigsetsize)
+{
+	sigset_t kmask;
+
+	if (!umask)
+		return 0;
+	if (sigsetsize != sizeof(sigset_t))
+		return -EINVAL;
+	if (copy_from_user(&kmask, u64_to_user_ptr(umask), sizeof(kmask)))
+		return -EFAULT;
+	sigdelsetmask(&kmask, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	set_restore_sigmask();
+	current->saved_sigmask = current->blocked;
+	sigprocmask(SIG_SETMASK, &kmask, NULL);
+	return 0;
+}
+
+static void sep_restore_sigmask_unless(bool interrupted)
+{
+	if (interrupted)
+		return;
+	if (test_and_clear_restore_sigmask())
+		sigprocmask(SIG_SETMASK, &current->saved_sigmask, NULL);
+}
+
+static int sep_ioctl_wait(const void __user *uarg)
+{
+	struct shadow_epoll_wait_args args;
+	struct timespec64 ts, *to = NULL;
+	int error;
+
+	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (error)
+		return error;
+	if ((args.flags & ~SHADOW_EPOLL_WAIT_FLAGS) || args.__reserved)
+		return -EINVAL;
+
+	if (args.flags & SHADOW_EPOLL_WAIT_TIMESPEC) {
+		if (args.timeout_ts) {
+			error = sep_ts_deadline(&ts, args.timeout_ts);
+			if (error)
+				return error;
+			to = &ts;
+		}
+	} else {
+		to = sep_ms_deadline(&ts, args.timeout_ms);
+	}
+
+	error = sep_set_sigmask(args.sigmask, args.sigsetsize);
+	if (error)
+		return error;
+	error = sep_do_wait(args.epfd, u64_to_user_ptr(args.events),
+			    args.maxevents, to);
+	if (args.sigmask)
+		sep_restore_sigmask_unless(error == -EINTR);
+	return error;
+}
+
+/* Resolve @epfd of a dump to an instance file. */
+static struct file *sep_dump_file(int epfd, int *error)
+{
+	struct file *file = fget(epfd);
+
+	*error = -EBADF;
+	if (!file)
+		return NULL;
+	*error = -EINVAL;
+	if (!sep_is_shadow_file(file)) {
+		fput(file);
+		return NULL;
+	}
+	*error = 0;
+	return file;
+}
+
+struct sep_dump_buf {
+	void *entries;
+	u32 cap;
+	u32 n;
+};
+
+static void sep_fill_ready(void *ctx, const struct sep_item *item, u32 flags)
+{
+	struct sep_dump_buf *b = ctx;
+	struct shadow_epoll_ready_entry *e;
+
+	if (b->n >= b->cap)
+		return;
+	e = (struct shadow_epoll_ready_entry *)b->entries + b->n++;
+	e->fd = item->fd;
+	e->events = (__force u32)READ_ONCE(item->events);
+	e->data = item->data;
+	e->flags = flags;
+	e->__pad = 0;
+}
+
+static void sep_fill_interest(void *ctx, const struct sep_item *item,
+			      struct file *file, u32 flags)
+{
+	struct sep_dump_buf *b = ctx;
+	struct shadow_epoll_interest_entry *e;
+	struct inode *inode = file_inode(file);
+
+	if (b->n >= b->cap) {
+		b->n++;
+		return;
+	}
+	e = (struct shadow_epoll_interest_entry *)b->entries + b->n++;
+	e->fd = item->fd;
+	e->events = (__force u32)READ_ONCE(item->events);
+	e->data = item->data;
+	e->pos = file->f_pos;
+	e->ino = inode->i_ino;
+	e->sdev = inode->i_sb->s_dev;
+	e->flags = flags;
+}
+
+static int sep_ioctl_dump(const void __user *uarg, bool ready)
+{
+	struct shadow_epoll_dump_args __user *uargs = (void __user *)uarg;
+	size_t esize = ready ? sizeof(struct shadow_epoll_ready_entry) :
+			       sizeof(struct shadow_epoll_interest_entry);
+	struct shadow_epoll_dump_args args;
+	struct sep_dump_buf b = { };
+	unsigned long total;
+	struct file *file;
+	u32 dflags = 0;
+	int error;
+
+	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (error)
+		return error;
+	if (args.flags)
+		return -EINVAL;
+	file = sep_dump_file(args.epfd, &error);
+	if (!file)
+		return error;
+
+	b.cap = min(args.count, SEP_DUMP_MAX);
+	if (b.cap) {
+		error = -ENOMEM;
+		b.entries = kvcalloc(b.cap, esize, GFP_KERNEL);
+		if (!b.entries)
+			goto out_put;
+	}
+	if (ready) {
+		total = sep_ready_walk(file->private_data, sep_fill_ready, &b,
+				       &dflags);
+	} else {
+		error = sep_interest_walk(file->private_data,
+					  sep_fill_interest, &b);
+		if (error)
+			goto out_free;
+		total = b.n;
+	}
+
+	error = -EFAULT;
+	if (copy_to_user(u64_to_user_ptr(args.entries), b.entries,
+			 (size_t)min_t(u32, b.n, b.cap) * esize))
+		goto out_free;
+	if (put_user(min_t(unsigned long, total, U32_MAX), &uargs->count) ||
+	    put_user(dflags, &uargs->flags))
+		goto out_free;
+	error = 0;
+out_free:
+	kvfree(b.entries);
+out_put:
+	fput(file);
+	return error;
+}
+
+/*
+ * ioctls an epoll fd itself answers: EPIOCSPARAMS/EPIOCGPARAMS from 6.9
+ * (unknown commands give EINVAL there), nothing before (ENOTTY).
+ */
+static long sep_epoll_ioctl(struct sep_instance *ep, unsigned int cmd,
+			    void __user *uarg)
+{
+#if SEP_HAS_EPOLL_IOCTL && IS_ENABLED(CONFIG_NET_RX_BUSY_POLL)
+	struct epoll_params p;
+
+	switch (cmd) {
+	case EPIOCSPARAMS:
+		if (copy_from_user(&p, uarg, sizeof(p)))
+			return -EFAULT;
+		if (p.__pad || p.busy_poll_usecs > S32_MAX ||
+		    p.prefer_busy_poll > 1)
+			return -EINVAL;
+		if (p.busy_poll_budget > NAPI_POLL_WEIGHT &&
+		    !capable(CAP_NET_ADMIN))
+			return -EPERM;
+		WRITE_ONCE(ep->bp_usecs, p.busy_poll_usecs);
+		WRITE_ONCE(ep->bp_budget, p.busy_poll_budget);
+		WRITE_ONCE(ep->bp_prefer, p.prefer_busy_poll);
+		return 0;
+	case EPIOCGPARAMS:
+		memset(&p, 0, sizeof(p));
+		p.busy_poll_usecs = READ_ONCE(ep->bp_usecs);
+		p.busy_poll_budget = READ_ONCE(ep->bp_budget);
+		p.prefer_busy_poll = READ_ONCE(ep->bp_prefer);
+		if (copy_to_user(uarg, &p, sizeof(p)))
+			return -EFAULT;
+		return 0;
+	}
+	return -EINVAL;
+#elif SEP_HAS_EPOLL_IOCTL
+	if (cmd == EPIOCSPARAMS || cmd == EPIOCGPARAMS)
+		return -EOPNOTSUPP;
+	return -EINVAL;
+#else
+	return -ENOTTY;
+#endif
+}
+
+/**
+ * sep_ioctl() - ->unlocked_ioctl of every shadow_epoll fd
+ * @file: the fd the ioctl was issued on (any instance: a "gateway")
+ * @cmd:  SHADOW_EPOLL_IOC_* or an epoll ioctl
+ * @arg:  user pointer to the argument struct
+ *
+ * Return: as documented in the uapi header.
+ */
+long sep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	void __user *uarg = (void __user *)arg;
+
+	if (_IOC_TYPE(cmd) != SHADOW_EPOLL_IOC_MAGIC)
+		return sep_epoll_ioctl(file->private_data, cmd, uarg);
+
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(SHADOW_EPOLL_IOC_CREATE):
+		if (_IOC_DIR(cmd) == _IOC_DIR(SHADOW_EPOLL_IOC_CREATE))
+			return sep_ioctl_create(uarg);
+		break;
+	case _IOC_NR(SHADOW_EPOLL_IOC_CTL):
+		if (_IOC_DIR(cmd) == _IOC_DIR(SHADOW_EPOLL_IOC_CTL))
+			return sep_ioctl_ctl(uarg);
+		break;
+	case _IOC_NR(SHADOW_EPOLL_IOC_WAIT):
+		if (_IOC_DIR(cmd) == _IOC_DIR(SHADOW_EPOLL_IOC_WAIT))
+			return sep_ioctl_wait(uarg);
+		break;
+	case _IOC_NR(SHADOW_EPOLL_IOC_READY):
+		if (_IOC_DIR(cmd) == _IOC_DIR(SHADOW_EPOLL_IOC_READY))
+			return sep_ioctl_dump(uarg, true);
+		break;
+	case _IOC_NR(SHADOW_EPOLL_IOC_INTEREST):
+		if (_IOC_DIR(cmd) == _IOC_DIR(SHADOW_EPOLL_IOC_INTEREST))
+			return sep_ioctl_dump(uarg, false);
+		break;
+	}
+	return -ENOTTY;
+}

@@ -1,0 +1,12 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * shadow_epoll: the ioctl layer (the only place that decodes user memory).
+ */
+#ifndef _SHADOW_EPOLL_IOCTL_H
+#define _SHADOW_EPOLL_IOCTL_H
+
+#include <linux/fs.h>
+
+long sep_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+
+#endif /* _SHADOW_EPOLL_IOCTL_H */

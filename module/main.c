@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * shadow_epoll: module init/exit, the misc device and the file operations.
+ *
+ * Every open() of /dev/shadow_epoll is one instance; SHADOW_EPOLL_IOC_CREATE
+ * makes more as anon-inode files.  Both kinds share sep_fops, which is how
+ * an fd is recognised as an instance.  Each instance file pins the module,
+ * so it cannot be unloaded while instances exist.
+ *
+ * The device is mode 0666: like epoll_create(), creating an instance needs
+ * no privilege, and every limit (max_user_watches, nesting) is enforced per
+ * user exactly as for epoll.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/seq_file.h>
+
+#include "instance.h"
+#include "ioctl.h"
+#include "watch.h"
+
+static int sep_open(struct inode *inode, struct file *file)
+{
+	struct sep_instance *ep = sep_instance_alloc();
+
+	if (!ep)
+		return -ENOMEM;
+	ep->file = file;
+	file->private_data = ep;
+	return 0;
+}
+
+static int sep_release(struct inode *inode, struct file *file)
+{
+	sep_instance_release(file->private_data);
+	return 0;
+}
+
+static __poll_t sep_poll(struct file *file, poll_table *wait)
+{
+	return sep_instance_poll(file->private_data, wait, 0);
+}
+
+static void sep_fdinfo_line(void *ctx, const struct sep_item *item,
+			    struct file *file, u32 flags)
+{
+	struct seq_file *m = ctx;
+	struct inode *inode = file_inode(file);
+
+	seq_printf(m, "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%lx sdev:%x\n",
+		   item->fd, (__force u32)READ_ONCE(item->events), item->data,
+		   (long long)file->f_pos, inode->i_ino, inode->i_sb->s_dev);
+}
+
+/* The same per-registration lines as an epoll fd's fdinfo. */
+static void sep_show_fdinfo(struct seq_file *m, struct file *f)
+{
+	sep_interest_walk(f->private_data, sep_fdinfo_line, m);
+}
+
+const struct file_operations sep_fops = {
+	.owner		= THIS_MODULE,
+	.open		= sep_open,
+	.release	= sep_release,
+	.poll		= sep_poll,
+	.unlocked_ioctl	= sep_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+	.show_fdinfo	= sep_show_fdinfo,
+};
+
+static struct miscdevice sep_misc = {
+	.minor	= MISC_DYNAMIC_MINOR,
+	.name	= "shadow_epoll",
+	.fops	= &sep_fops,
+	.mode	= 0666,
+};
+
+static int __init sep_init(void)
+{
+	int error;
+
+	error = sep_instance_init();
+	if (error)
+		return error;
+	error = sep_watch_init();
+	if (error)
+		return error;
+	error = misc_register(&sep_misc);
+	if (error)
+		goto out_watch;
+	return 0;
+
+out_watch:
+	sep_watch_exit();
+	return error;
+}
+
+static void __exit sep_exit(void)
+{
+	misc_deregister(&sep_misc);
+	sep_watch_exit();
+}
+
+module_init(sep_init);
+module_exit(sep_exit);
+
+MODULE_DESCRIPTION("Shadow epoll: an inspectable re-implementation of epoll");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * shadow_epoll: the delivery scan.
+ *
+ * This file holds every rule that decides what epoll_wait() returns and in
+ * which order the undelivered items stay queued:
+ *
+ *  - a scan takes the whole ready list private and diverts wakeups to the
+ *    overflow list (sep_start_scan);
+ *  - delivery checks maxevents *before* touching the next item, re-polls
+ *    each item, silently drops items that re-poll to 0, copies events out
+ *    (events, then data), puts a faulting item back at the head, re-queues
+ *    level-triggered items at the tail, disarms ONESHOT and leaves ET
+ *    (sep_deliver);
+ *  - the done step puts back, in order: the undelivered leftovers, the
+ *    overflow arrivals in callback order, the level-triggered re-queues
+ *    (sep_done_scan).
+ *
+ * Locking: the caller holds &sep_instance.mtx for every scan; this file takes
+ * &sep_instance.lock (irq) around each list change so that the wakeup
+ * callback and the ready dump always see consistent lists.
+ */
+#include <linux/export.h>
+#include <linux/lockdep.h>
+#include <linux/wait.h>
+
+#include <kunit/visibility.h>
+
+#include "scan.h"
+
+/**
+ * sep_instance_init_lists() - initialise the list and lock fields
+ * @ep: a zeroed instance
+ *
+ * Context: any; @ep is not yet visible to anyone else.
+ */
+void sep_instance_init_lists(struct sep_instance *ep)
+{
+	mutex_init(&ep->mtx);
+	spin_lock_init(&ep->lock);
+	seqcount_spinlock_init(&ep->seq, &ep->lock);
+	INIT_LIST_HEAD(&ep->rdllist);
+	INIT_LIST_HEAD(&ep->dead);
+	init_waitqueue_head(&ep->wq);
+	init_waitqueue_head(&ep->poll_wait);
+	ep->rbr = RB_ROOT_CACHED;
+	ep->ovflist = SEP_UNACTIVE_PTR;
+	ep->scan = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_instance_init_lists);
+
+/**
+ * sep_item_init() - initialise the list fields of a zeroed item
+ * @item: the item
+ */
+void sep_item_init(struct sep_item *item)
+{
+	RB_CLEAR_NODE(&item->rbn);
+	INIT_LIST_HEAD(&item->rdllink);
+	INIT_LIST_HEAD(&item->deadlink);
+	INIT_HLIST_NODE(&item->fnode);
+	item->ovf_next = SEP_UNACTIVE_PTR;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_item_init);
+
+/**
+ * sep_events_available() - is a wait worth scanning?
+ * @ep: the instance
+ *
+ * True if the ready list is non-empty or a scan is running (its leftovers
+ * will come back).  Lockless, like the kernel's check.  On kernels with the
+ * seqcount fix it is also true when a concurrent scan switched lists while
+ * we looked, so a permanently ready item is never missed.
+ *
+ * Return: whether events may be available.
+ */
+bool sep_events_available(struct sep_instance *ep)
+{
+#if SEP_HAS_SEQ_FIX
+	unsigned int seq = read_seqcount_begin(&ep->seq);
+
+	return !list_empty_careful(&ep->rdllist) || sep_is_scanning(ep) ||
+	       read_seqcount_retry(&ep->seq, seq);
+#else
+	return !list_empty_careful(&ep->rdllist) || sep_is_scanning(ep);
+#endif
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_events_available);
+
+/**
+ * sep_start_scan() - take the ready list private and open the overflow list
+ * @ep:     the instance
+ * @txlist: an empty list that receives the whole ready list
+ *
+ * Context: process; caller holds @ep->mtx.  Takes @ep->lock.
+ */
+void sep_start_scan(struct sep_instance *ep, struct list_head *txlist)
+{
+	lockdep_assert_held(&ep->mtx);
+	lockdep_assert_irqs_enabled();
+
+	spin_lock_irq(&ep->lock);
+	write_seqcount_begin(&ep->seq);
+	list_splice_init(&ep->rdllist, txlist);
+	WRITE_ONCE(ep->ovflist, NULL);
+	ep->scan = txlist;
+	write_seqcount_end(&ep->seq);
+	spin_unlock_irq(&ep->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_start_scan);
+
+/**
+ * sep_done_scan() - close a scan and rebuild the ready list
+ * @ep:     the instance
+ * @txlist: the scan's private list (undelivered leftovers)
+ *
+ * The overflow list is LIFO; head-inserting while walking it newest to
+ * oldest leaves the arrivals in callback order, in front of whatever the
+ * scan re-queued (level-triggered items).  Items still linked (leftovers,
+ * re-queued ones) keep their place.  The leftovers then go in front of all.
+ * If something is queued, one more exclusive waiter is woken.
+ *
+ * Context: process; caller holds @ep->mtx.  Takes @ep->lock.
+ */
+void sep_done_scan(struct sep_instance *ep, struct list_head *txlist)
+{
+	struct sep_item *item, *next;
+
+	lockdep_assert_held(&ep->mtx);
+
+	spin_lock_irq(&ep->lock);
+	for (next = ep->ovflist; (item = next) != NULL; ) {
+		next = item->ovf_next;
+		item->ovf_next = SEP_UNACTIVE_PTR;
+		if (!sep_is_linked(item))
+			list_add(&item->rdllink, &ep->rdllist);
+	}
+	write_seqcount_begin(&ep->seq);
+	WRITE_ONCE(ep->ovflist, SEP_UNACTIVE_PTR);
+	list_splice(txlist, &ep->rdllist);
+	INIT_LIST_HEAD(txlist);
+	ep->scan = NULL;
+	write_seqcount_end(&ep->seq);
+
+	/* Waiters queue themselves under ep->lock, which we hold. */
+	if (!list_empty(&ep->rdllist) && waitqueue_active(&ep->wq))
+		wake_up(&ep->wq);
+	spin_unlock_irq(&ep->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_done_scan);
+
+/* Take @item off whatever list it is on (scan list or ready list). */
+static void sep_unlink_locked(struct sep_instance *ep, struct sep_item *item)
+{
+	spin_lock_irq(&ep->lock);
+	list_del_init(&item->rdllink);
+	spin_unlock_irq(&ep->lock);
+}
+
+/* After a successful copy: disarm ONESHOT, re-queue LT, leave ET. */
+static void sep_after_delivery(struct sep_instance *ep, struct sep_item *item)
+{
+	__poll_t events = item->events;
+
+	if (events & EPOLLONESHOT) {
+		spin_lock_irq(&ep->lock);
+		WRITE_ONCE(item->events, events & SEP_PRIVATE_BITS);
+		spin_unlock_irq(&ep->lock);
+	} else if (!(events & EPOLLET)) {
+		spin_lock_irq(&ep->lock);
+		list_add_tail(&item->rdllink, &ep->rdllist);
+		spin_unlock_irq(&ep->lock);
+	}
+}
+
+/**
+ * sep_deliver() - one delivery scan, as epoll_wait() does it
+ * @ep:        the instance
+ * @ops:       re-poll and copy-out operations
+ * @ctx:       passed to @ops
+ * @maxevents: output capacity, > 0
+ *
+ * Context: process; caller holds @ep->mtx.  May sleep in @ops.
+ * Return: events delivered; -EFAULT if the first copy failed.
+ */
+int sep_deliver(struct sep_instance *ep, const struct sep_scan_ops *ops,
+		void *ctx, int maxevents)
+{
+	struct sep_item *item, *tmp;
+	LIST_HEAD(txlist);
+	__poll_t revents;
+	int res = 0;
+
+	lockdep_assert_held(&ep->mtx);
+
+	sep_start_scan(ep, &txlist);
+	list_for_each_entry_safe(item, tmp, &txlist, rdllink) {
+		/* Room first: the item stays queued, untouched, if full. */
+		if (res >= maxevents)
+			break;
+		sep_unlink_locked(ep, item);
+		revents = ops->poll(item, 1, ctx);
+		if (!revents)
+			continue;
+		if (ops->copy(ctx, res, revents, item->data)) {
+			spin_lock_irq(&ep->lock);
+			list_add(&item->rdllink, &txlist);
+			spin_unlock_irq(&ep->lock);
+			if (!res)
+				res = -EFAULT;
+			break;
+		}
+		res++;
+		sep_after_delivery(ep, item);
+	}
+	sep_done_scan(ep, &txlist);
+	return res;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_deliver);
+
+/**
+ * sep_scan_ready() - is any queued item really ready? (poll of an instance)
+ * @ep:    the instance
+ * @ops:   re-poll operation (@ops->copy is not used)
+ * @ctx:   passed to @ops
+ * @depth: nesting depth of @ep (0 when polled from outside)
+ *
+ * Stops at the first item that is ready; every item before it that is not
+ * ready is dropped from the ready list.  Nothing is consumed or re-queued.
+ *
+ * Context: process; caller holds @ep->mtx.
+ * Return: EPOLLIN | EPOLLRDNORM if an item is ready, else 0.
+ */
+__poll_t sep_scan_ready(struct sep_instance *ep, const struct sep_scan_ops *ops,
+			void *ctx, int depth)
+{
+	struct sep_item *item, *tmp;
+	LIST_HEAD(txlist);
+	__poll_t res = 0;
+
+	lockdep_assert_held(&ep->mtx);
+
+	sep_start_scan(ep, &txlist);
+	list_for_each_entry_safe(item, tmp, &txlist, rdllink) {
+		if (ops->poll(item, depth + 1, ctx)) {
+			res = EPOLLIN | EPOLLRDNORM;
+			break;
+		}
+		sep_unlink_locked(ep, item);
+	}
+	sep_done_scan(ep, &txlist);
+	return res;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_scan_ready);
+
+/**
+ * sep_event_arrived() - queue an item for a wakeup that passed to it
+ * @ep:        the instance
+ * @item:      the item whose watched file woke up
+ * @pollflags: the wakeup key (0: unknown, treat as "anything")
+ *
+ * A disarmed item and a key that shares no bit with the interest mask are
+ * ignored.  During a scan the item goes on the overflow list (whether or
+ * not it is linked: the done step decides); otherwise it is appended to the
+ * ready list unless already queued, keeping its place.
+ *
+ * Context: any; caller holds @ep->lock.
+ * Return: false if the event was filtered out.
+ */
+bool sep_event_arrived(struct sep_instance *ep, struct sep_item *item,
+		       __poll_t pollflags)
+{
+	__poll_t events = READ_ONCE(item->events);
+
+	lockdep_assert_held(&ep->lock);
+
+	if (sep_is_disarmed(events))
+		return false;
+	if (pollflags && !(pollflags & events))
+		return false;
+
+	if (sep_is_scanning(ep)) {
+		if (!sep_on_ovflist(item)) {
+			item->ovf_next = ep->ovflist;
+			WRITE_ONCE(ep->ovflist, item);
+		}
+	} else if (!sep_is_linked(item)) {
+		list_add_tail(&item->rdllink, &ep->rdllist);
+	}
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_event_arrived);
+
+/**
+ * sep_exclusive_ewake() - does an EPOLLEXCLUSIVE item take this wakeup?
+ * @events:    the item's interest mask
+ * @pollflags: the wakeup key
+ *
+ * Only when the key's IN/OUT part is exactly IN (and the item wants IN),
+ * exactly OUT (and it wants OUT), or neither; never for POLLFREE.  The
+ * caller also requires a blocked waiter on the instance.
+ *
+ * Return: true if the exclusive wakeup counts as consumed.
+ */
+bool sep_exclusive_ewake(__poll_t events, __poll_t pollflags)
+{
+	if (pollflags & POLLFREE)
+		return false;
+
+	switch (pollflags & SEP_INOUT_BITS) {
+	case EPOLLIN:
+		return events & EPOLLIN;
+	case EPOLLOUT:
+		return events & EPOLLOUT;
+	case 0:
+		return true;
+	}
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_exclusive_ewake);
+
+/**
+ * sep_queue_if_ready() - append @item to the ready list unless queued
+ * @ep:   the instance
+ * @item: an item that just polled ready (ADD or MOD)
+ *
+ * Context: caller holds @ep->lock (no scan can run: @ep->mtx is held too).
+ * Return: true if it was appended.
+ */
+bool sep_queue_if_ready(struct sep_instance *ep, struct sep_item *item)
+{
+	lockdep_assert_held(&ep->lock);
+
+	if (sep_is_linked(item))
+		return false;
+	list_add_tail(&item->rdllink, &ep->rdllist);
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_queue_if_ready);
+
+/**
+ * sep_unqueue() - take @item off the ready list (removal)
+ * @ep:   the instance
+ * @item: the item
+ *
+ * Context: process; caller holds @ep->mtx, so no scan is running.
+ */
+void sep_unqueue(struct sep_instance *ep, struct sep_item *item)
+{
+	lockdep_assert_held(&ep->mtx);
+
+	spin_lock_irq(&ep->lock);
+	list_del_init(&item->rdllink);
+	list_del_init(&item->deadlink);
+	spin_unlock_irq(&ep->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_unqueue);
+
+static u32 sep_entry_flags(const struct sep_item *item, u32 base)
+{
+	u32 flags = base;
+
+	if (sep_on_ovflist(item))
+		flags |= SEP_ENTRY_OVFLIST;
+	if (item->dying)
+		flags |= SEP_ENTRY_DYING;
+	return flags;
+}
+
+/* Reverse the LIFO overflow chain in place; returns the new head. */
+static struct sep_item *sep_ovf_reverse(struct sep_item *head)
+{
+	struct sep_item *prev = NULL, *next;
+
+	while (head) {
+		next = head->ovf_next;
+		head->ovf_next = prev;
+		prev = head;
+		head = next;
+	}
+	return prev;
+}
+
+/*
+ * Overflow arrivals that the done step will insert, oldest first.  The
+ * chain is reversed and restored under @ep->lock, which every writer of it
+ * holds, so nobody sees the intermediate state.
+ */
+static unsigned long sep_walk_ovflist(struct sep_instance *ep, sep_walk_fn fn,
+				      void *ctx)
+{
+	struct sep_item *oldest, *item;
+	unsigned long n = 0;
+
+	lockdep_assert_held(&ep->lock);
+
+	oldest = sep_ovf_reverse(ep->ovflist);
+	for (item = oldest; item; item = item->ovf_next) {
+		if (sep_is_linked(item))
+			continue;
+		fn(ctx, item, SEP_ENTRY_OVFLIST | (item->dying ? SEP_ENTRY_DYING : 0));
+		n++;
+	}
+	ep->ovflist = sep_ovf_reverse(oldest);
+	return n;
+}
+
+/**
+ * sep_ready_walk() - visit the queued items in the order of the next scan
+ * @ep:         the instance
+ * @fn:         called for each item, under @ep->lock (must not sleep)
+ * @ctx:        passed to @fn
+ * @dump_flags: set to 1 (SHADOW_EPOLL_DUMP_SCANNING) if a scan is running
+ *
+ * Without a running scan this is the ready list.  With one, it is the order
+ * sep_done_scan() will produce: the scan's leftovers, the overflow arrivals
+ * not already queued (callback order), then the ready list (re-queues).
+ *
+ * Context: any process context; takes @ep->lock, not @ep->mtx, so it works
+ * while a scan is paused in a copy to userspace.
+ * Return: number of entries visited.
+ */
+unsigned long sep_ready_walk(struct sep_instance *ep, sep_walk_fn fn,
+			     void *ctx, u32 *dump_flags)
+{
+	struct sep_item *item;
+	unsigned long n = 0;
+
+	spin_lock_irq(&ep->lock);
+	*dump_flags = 0;
+	if (ep->scan) {
+		*dump_flags = 1;
+		list_for_each_entry(item, ep->scan, rdllink) {
+			fn(ctx, item, sep_entry_flags(item, SEP_ENTRY_SCAN));
+			n++;
+		}
+		n += sep_walk_ovflist(ep, fn, ctx);
+	}
+	list_for_each_entry(item, &ep->rdllist, rdllink) {
+		fn(ctx, item, sep_entry_flags(item, SEP_ENTRY_READY));
+		n++;
+	}
+	spin_unlock_irq(&ep->lock);
+	return n;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_ready_walk);

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * shadow_epoll: internal data structures shared by the module's files.
+ *
+ * Overview
+ * --------
+ * A struct sep_instance is one shadow epoll (one open of /dev/shadow_epoll or
+ * one SHADOW_EPOLL_IOC_CREATE).  Each registration (EPOLL_CTL_ADD) is a
+ * struct sep_item, kept in the instance's interest set (an rbtree keyed by
+ * (struct file *, fd), compared exactly like the kernel's, so iteration order
+ * equals fdinfo order of a real epoll watching the same files).
+ *
+ * Locking
+ * -------
+ * Three levels, outermost first:
+ *
+ * 1) sep_nested_mutex (instance.c): serialises the loop and depth checks of
+ *    EPOLL_CTL_ADD when the target is itself an instance, or the instance
+ *    is watched by another instance.
+ * 2) sep_instance.mtx: a sleeping mutex serialising ctl, every scan (wait,
+ *    poll of the instance fd), the interest dump, fdinfo and release.  It is
+ *    held across the copy to userspace, exactly where the kernel holds
+ *    ep->mtx, so a paused copy (userfaultfd) blocks ctl as in the kernel.
+ *    Instances nest (an instance watching an instance): the inner mutex is
+ *    taken with mutex_lock_nested(depth).
+ * 3) sep_instance.lock: an IRQ-safe spinlock for the ready list, the
+ *    overflow list, the scan pointer, the waiter queue @wq and the per-item
+ *    fields the wakeup callback reads.  The callback may run in hard IRQ
+ *    context (any driver's wake_up()), hence irqsave.
+ *
+ * sep_index_lock (watch.c) protects the global file index used when a watched
+ * file is finally released.  It nests outside sep_instance.lock and outside
+ * the watched file's wait-queue locks; it is never taken in IRQ context.
+ */
+#ifndef _SHADOW_EPOLL_SEP_H
+#define _SHADOW_EPOLL_SEP_H
+
+#include <linux/fs.h>
+#include <linux/eventpoll.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/rbtree.h>
+#include <linux/refcount.h>
+#include <linux/seqlock.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+#include "compat.h"
+
+/* Bits that are per-registration flags rather than event bits. */
+#define SEP_PRIVATE_BITS \
+	(EPOLLWAKEUP | EPOLLONESHOT | EPOLLET | EPOLLEXCLUSIVE)
+
+/* The only bits allowed together with EPOLLEXCLUSIVE. */
+#define SEP_EXCLUSIVE_OK_BITS \
+	(EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLWAKEUP | EPOLLET | \
+	 EPOLLEXCLUSIVE)
+
+#define SEP_INOUT_BITS		(EPOLLIN | EPOLLOUT)
+
+/* Maximum nesting of instance-in-instance links, as EP_MAX_NESTS. */
+#define SEP_MAX_NESTS		4
+
+/* maxevents upper bound, as EP_MAX_EVENTS. */
+#define SEP_MAX_EVENTS		(INT_MAX / sizeof(struct epoll_event))
+
+/* Value of sep_instance.ovflist and sep_item.ovf_next meaning "not active". */
+#define SEP_UNACTIVE_PTR	((void *)-1L)
+
+struct sep_instance;
+struct sep_item;
+struct sep_user;
+
+/**
+ * struct sep_pwq - one hook of an item on a watched file's wait queue
+ * @wait:  the entry on @whead; its func is the wakeup callback
+ * @whead: the queue head, or NULL once POLLFREE unhooked it (published with
+ *         release semantics, read with acquire under RCU)
+ * @item:  the registration this hook belongs to
+ * @next:  next hook of the same item (a file may register several queues)
+ */
+struct sep_pwq {
+	wait_queue_entry_t wait;
+	wait_queue_head_t *whead;
+	struct sep_item *item;
+	struct sep_pwq *next;
+};
+
+/**
+ * struct sep_item - one registration (one EPOLL_CTL_ADD)
+ * @rbn:      node in &sep_instance.rbr; protected by &sep_instance.mtx
+ * @rdllink:  node on &sep_instance.rdllist or on a scan's private list;
+ *            "linked" (non-empty) means queued.  Protected by
+ *            &sep_instance.lock.
+ * @ovf_next: next item on &sep_instance.ovflist, SEP_UNACTIVE_PTR when not on
+ *            it; protected by &sep_instance.lock
+ * @deadlink: node on &sep_instance.dead once the watched file was released;
+ *            protected by &sep_instance.lock
+ * @fnode:    node in the global file index; protected by sep_index_lock.
+ *            Unhashed once the release handler or a removal took it out.
+ * @ep:       the owning instance
+ * @file:     the watched file; no reference is held (see watch.c)
+ * @fd:       the fd number given at ADD (the second half of the key)
+ * @events:   interest mask with EPOLLERR|EPOLLHUP and the private bits;
+ *            written under &sep_instance.mtx and &sep_instance.lock, read by
+ *            the callback under &sep_instance.lock
+ * @data:     user data; written under both locks
+ * @pwqlist:  hooks on the file's wait queues; protected by
+ *            &sep_instance.mtx until the item is unhooked
+ * @nwait:    hooks created at ADD, -1 after an allocation failure
+ * @dying:    the watched file reached its final fput; set under
+ *            &sep_instance.lock by the release handler
+ * @orphan:   the instance let go of this item while its file was being
+ *            released; the release handler unhooks and frees it, and drops
+ *            the instance reference the orphan holds.  Set under
+ *            sep_index_lock and &sep_instance.lock; the callback ignores
+ *            wakeups of orphans.
+ * @rcu:      deferred free
+ */
+struct sep_item {
+	struct rb_node rbn;
+	struct list_head rdllink;
+	struct sep_item *ovf_next;
+	struct list_head deadlink;
+	struct hlist_node fnode;
+	struct sep_instance *ep;
+	struct file *file;
+	int fd;
+	__poll_t events;
+	u64 data;
+	struct sep_pwq *pwqlist;
+	int nwait;
+	bool dying;
+	bool orphan;
+	struct rcu_head rcu;
+};
+
+/**
+ * struct sep_instance - one shadow epoll
+ * @mtx:       see the Locking section above
+ * @lock:      see the Locking section above
+ * @seq:       written around the rdllist/ovflist switch, so that
+ *             sep_events_available() never sees both empty while a scan is
+ *             switching (the 6.12 "false negative" fix; unused on 6.1)
+ * @rdllist:   the ready list, FIFO
+ * @ovflist:   LIFO chain of items signalled during a scan; SEP_UNACTIVE_PTR
+ *             when no scan runs, NULL when a scan runs and nothing arrived
+ * @scan:      the private list of the running scan (for the ready dump), or
+ *             NULL; protected by @lock
+ * @dead:      items whose file was released, reaped under @mtx
+ * @wq:        tasks blocked in wait, all exclusive; manipulated under @lock
+ * @poll_wait: tasks polling this instance (poll/select, outer epolls)
+ * @rbr:       the interest set; protected by @mtx
+ * @nitems:    number of registrations; protected by @mtx
+ * @file:      the instance's own file
+ * @user:      the creator's watch counter (max_user_watches)
+ * @refcount:  the file holds one reference, each orphan item one
+ * @nests:     lockdep subclass used while waking @poll_wait
+ * @gen:       loop-check generation memo; protected by sep_nested_mutex
+ * @loop_check_depth: memoised depth for @gen
+ * @bp_usecs:  EPIOCSPARAMS busy_poll_usecs (stored only)
+ * @bp_budget: EPIOCSPARAMS busy_poll_budget (stored only)
+ * @bp_prefer: EPIOCSPARAMS prefer_busy_poll (stored only)
+ * @rcu:       deferred free (RCU readers walk the file index up to us)
+ */
+struct sep_instance {
+	struct mutex mtx;		/* see "Locking" above */
+	spinlock_t lock;		/* see "Locking" above */
+	seqcount_spinlock_t seq;
+	struct list_head rdllist;
+	struct sep_item *ovflist;
+	struct list_head *scan;
+	struct list_head dead;
+	wait_queue_head_t wq;
+	wait_queue_head_t poll_wait;
+	struct rb_root_cached rbr;
+	unsigned long nitems;
+	struct file *file;
+	struct sep_user *user;
+	refcount_t refcount;
+	u8 nests;
+	u64 gen;
+	int loop_check_depth;
+	u32 bp_usecs;
+	u16 bp_budget;
+	u8 bp_prefer;
+	struct rcu_head rcu;
+};
+
+static inline bool sep_is_linked(const struct sep_item *item)
+{
+	return !list_empty(&item->rdllink);
+}
+
+static inline bool sep_on_ovflist(const struct sep_item *item)
+{
+	return item->ovf_next != SEP_UNACTIVE_PTR;
+}
+
+static inline bool sep_is_scanning(const struct sep_instance *ep)
+{
+	return READ_ONCE(ep->ovflist) != SEP_UNACTIVE_PTR;
+}
+
+/* An item whose ONESHOT fired keeps only its private bits: "disarmed". */
+static inline bool sep_is_disarmed(__poll_t events)
+{
+	return !(events & ~SEP_PRIVATE_BITS);
+}
+
+/* instance.c: the instance's last reference frees it (after RCU). */
+void sep_instance_free(struct sep_instance *ep);
+
+static inline void sep_instance_get(struct sep_instance *ep)
+{
+	refcount_inc(&ep->refcount);
+}
+
+static inline void sep_instance_put(struct sep_instance *ep)
+{
+	if (refcount_dec_and_test(&ep->refcount))
+		sep_instance_free(ep);
+}
+
+/* main.c */
+extern const struct file_operations sep_fops;
+
+static inline bool sep_is_shadow_file(const struct file *f)
+{
+	return f->f_op == &sep_fops;
+}
+
+#endif /* _SHADOW_EPOLL_SEP_H */

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * shadow_epoll: hooking watched files.
+ *
+ * An item hooks the watched file's wait queues with sep_poll_callback(), the
+ * equivalent of the kernel's ep_poll_callback().  The item holds no reference
+ * on the file, exactly like a real epitem, so closing the last user reference
+ * of a pipe's write end makes the reader see EPOLLHUP at once.
+ *
+ * File lifetime.  The kernel removes registrations at the final fput of the
+ * watched file (__fput() -> eventpoll_release()), a hook a module cannot
+ * use.  We put a kprobe on __fput(): at that same moment the handler finds
+ * the file in a global index, unhooks the items' wait entries (the queues
+ * are about to be freed) and marks them dying.  It cannot sleep, so it does
+ * not take the instance mutex; dying items are reaped by the next operation
+ * on their instance, before it does anything else, so userspace can never
+ * observe the difference.  Scans pin each file with an
+ * increment-if-not-zero before polling it, as the kernel does, so a file in
+ * its final fput is skipped.
+ *
+ * Without kprobes (UML, where KUnit runs) items hold a file reference
+ * instead, and are removed only by EPOLL_CTL_DEL or instance release.
+ *
+ * Locking: sep_index_lock protects the index (the items' @fnode) and
+ * @orphan.  It is taken outside the watched file's wait-queue locks and
+ * outside &sep_instance.lock, never in IRQ context.  Index lookups on the
+ * __fput() fast path are RCU-only; items and instances are RCU-freed.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/file.h>
+#include <linux/hashtable.h>
+#include <linux/kprobes.h>
+#include <linux/poll.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+
+#include "scan.h"
+#include "watch.h"
+
+#define SEP_INDEX_BITS	10
+
+static DEFINE_HASHTABLE(sep_index, SEP_INDEX_BITS);
+static DEFINE_SPINLOCK(sep_index_lock);
+static bool sep_kprobe_active;
+
+static inline unsigned long sep_file_key(const struct file *file)
+{
+	return (unsigned long)file;
+}
+
+/**
+ * sep_lifetime_tracked() - is the final-fput hook active?
+ *
+ * Return: true if items are removed at the watched file's final fput;
+ * false if they pin their file instead.
+ */
+bool sep_lifetime_tracked(void)
+{
+	return READ_ONCE(sep_kprobe_active);
+}
+
+/**
+ * sep_poll_safewake() - wake tasks polling an instance (outer epolls)
+ * @ep:    the instance
+ * @item:  the item whose wakeup caused this, or NULL
+ * @extra: extra key bits (EPOLL_URING_WAKE)
+ *
+ * Instances nest, and an outer instance's callback runs inside the inner's
+ * wake_up, so lockdep is told the nesting level like the kernel does.
+ *
+ * Context: any; must not hold @ep->lock.
+ */
+void sep_poll_safewake(struct sep_instance *ep, struct sep_item *item,
+		       __poll_t extra)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	struct sep_instance *src;
+	unsigned long flags;
+	u8 nests = 0;
+
+	if (item) {
+		if (sep_is_shadow_file(item->file)) {
+			src = item->file->private_data;
+			nests = src->nests;
+		} else {
+			nests = 1;
+		}
+	}
+	spin_lock_irqsave_nested(&ep->poll_wait.lock, flags, nests);
+	ep->nests = nests + 1;
+	wake_up_locked_poll(&ep->poll_wait, EPOLLIN | extra);
+	ep->nests = 0;
+	spin_unlock_irqrestore(&ep->poll_wait.lock, flags);
+#else
+	wake_up_poll(&ep->poll_wait, EPOLLIN | extra);
+#endif
+}
+
+/*
+ * The wakeup callback, hooked on every wait queue a watched file registered.
+ * Runs under the watched queue's lock, possibly in hard IRQ context.
+ */
+static int sep_poll_callback(wait_queue_entry_t *wait, unsigned int mode,
+			     int sync, void *key)
+{
+	struct sep_pwq *pwq = container_of(wait, struct sep_pwq, wait);
+	struct sep_item *item = pwq->item;
+	struct sep_instance *ep = item->ep;
+	__poll_t pollflags = key_to_poll(key);
+	unsigned long flags;
+	bool pwake = false;
+	int ewake = 0;
+
+	spin_lock_irqsave(&ep->lock, flags);
+	if (item->orphan || !sep_event_arrived(ep, item, pollflags))
+		goto out_unlock;
+
+	/* Waiters queue themselves under ep->lock, which we hold. */
+	if (waitqueue_active(&ep->wq)) {
+		if ((item->events & EPOLLEXCLUSIVE) &&
+		    sep_exclusive_ewake(item->events, pollflags))
+			ewake = 1;
+		if (sync)
+			wake_up_sync(&ep->wq);
+		else
+			wake_up(&ep->wq);
+	}
+	/* Pollers that race with this re-check through a scan anyway. */
+	if (waitqueue_active(&ep->poll_wait))
+		pwake = true;
+
+out_unlock:
+	spin_unlock_irqrestore(&ep->lock, flags);
+
+	if (pwake)
+		sep_poll_safewake(ep, item, pollflags & EPOLL_URING_WAKE);
+
+	if (!(item->events & EPOLLEXCLUSIVE))
+		ewake = 1;
+
+	if (pollflags & POLLFREE) {
+		/*
+		 * The queue head is being freed: unhook now and tell removal
+		 * not to touch the head (it reads it under RCU).
+		 */
+		list_del_init(&wait->entry);
+		/* Pairs with smp_load_acquire() in sep_remove_wait(). */
+		smp_store_release(&pwq->whead, NULL);
+	}
+	return ewake;
+}
+
+/* ->poll() calls this for each wait queue the file wants us on. */
+static void sep_ptable_queue_proc(struct file *file, wait_queue_head_t *whead,
+				  poll_table *pt)
+{
+	struct sep_pqueue *epq = container_of(pt, struct sep_pqueue, pt);
+	struct sep_item *item = epq->item;
+	struct sep_pwq *pwq;
+
+	if (item->nwait < 0)
+		return;
+	pwq = kzalloc(sizeof(*pwq), GFP_KERNEL);
+	if (!pwq) {
+		item->nwait = -1;
+		return;
+	}
+	init_waitqueue_func_entry(&pwq->wait, sep_poll_callback);
+	pwq->whead = whead;
+	pwq->item = item;
+	if (item->events & EPOLLEXCLUSIVE)
+		add_wait_queue_exclusive(whead, &pwq->wait);
+	else
+		add_wait_queue(whead, &pwq->wait);
+	pwq->next = item->pwqlist;
+	item->pwqlist = pwq;
+	item->nwait++;
+}
+
+/**
+ * sep_pqueue_init() - prepare the poll table that hooks @item at ADD
+ * @epq:  the table
+ * @item: the item being added
+ */
+void sep_pqueue_init(struct sep_pqueue *epq, struct sep_item *item)
+{
+	epq->item = item;
+	init_poll_funcptr(&epq->pt, sep_ptable_queue_proc);
+}
+
+static void sep_remove_wait(struct sep_pwq *pwq)
+{
+	wait_queue_head_t *whead;
+
+	rcu_read_lock();
+	/* Pairs with smp_store_release() on POLLFREE. */
+	whead = smp_load_acquire(&pwq->whead);
+	if (whead)
+		remove_wait_queue(whead, &pwq->wait);
+	rcu_read_unlock();
+}
+
+/**
+ * sep_item_unhook() - remove every wait entry of @item
+ * @item: the item
+ *
+ * After this no callback runs for @item any more.
+ *
+ * Context: any; the watched file must still be alive (pinned, or in the
+ * final-fput handler).
+ */
+void sep_item_unhook(struct sep_item *item)
+{
+	struct sep_pwq *pwq;
+
+	while ((pwq = item->pwqlist)) {
+		item->pwqlist = pwq->next;
+		sep_remove_wait(pwq);
+		kfree(pwq);
+	}
+}
+
+/**
+ * sep_item_fget() - pin the watched file, unless it is being released
+ * @item: the item
+ *
+ * Return: the file with a new reference, or NULL.
+ */
+struct file *sep_item_fget(struct sep_item *item)
+{
+	struct file *file = item->file;
+	bool got;
+
+	rcu_read_lock();
+	got = !READ_ONCE(item->dying) && sep_file_tryget(file);
+	rcu_read_unlock();
+	if (!got)
+		return NULL;
+	/*
+	 * Files may be reused once freed; the release handler marked the
+	 * item dying before the old file could be freed, so a second look
+	 * after the (fully ordered) increment tells whether we pinned ours.
+	 */
+	if (READ_ONCE(item->dying)) {
+		fput(file);
+		return NULL;
+	}
+	return file;
+}
+
+/**
+ * sep_index_add() - make @item findable from its file
+ * @item: a new item, before it is hooked
+ *
+ * Without the final-fput hook the item takes a file reference instead.
+ *
+ * Context: process; caller pins @item->file.
+ */
+void sep_index_add(struct sep_item *item)
+{
+	if (!sep_lifetime_tracked()) {
+		get_file(item->file);
+		return;
+	}
+	spin_lock(&sep_index_lock);
+	hash_add_rcu(sep_index, &item->fnode, sep_file_key(item->file));
+	spin_unlock(&sep_index_lock);
+}
+
+/**
+ * sep_release_begin() - start removing @item from its instance
+ * @item:   the item
+ * @pinned: the caller holds a reference on @item->file
+ *
+ * Decides who unhooks the item.  If it is still indexed and the caller has
+ * the file pinned, the caller does (no final fput can run meanwhile).  If
+ * its file is in its final fput but the handler did not get to it yet, the
+ * handler will unhook and free it: the item becomes an orphan and the
+ * caller must only unlink it from the instance.
+ *
+ * Return: true if the caller must free the item after unlinking it.
+ */
+bool sep_release_begin(struct sep_item *item, bool pinned)
+{
+	bool unhook = false, mine = true;
+
+	if (!sep_lifetime_tracked()) {
+		sep_item_unhook(item);
+		fput(item->file);
+		return true;
+	}
+
+	spin_lock(&sep_index_lock);
+	if (!hlist_unhashed(&item->fnode)) {
+		if (pinned) {
+			hash_del_rcu(&item->fnode);
+			unhook = true;
+		} else {
+			spin_lock_irq(&item->ep->lock);
+			item->orphan = true;
+			spin_unlock_irq(&item->ep->lock);
+			sep_instance_get(item->ep);
+			mine = false;
+		}
+	}
+	spin_unlock(&sep_index_lock);
+
+	if (unhook)
+		sep_item_unhook(item);
+	return mine;
+}
+
+/**
+ * sep_item_free() - free an unlinked, unhooked item after a grace period
+ * @item: the item
+ */
+void sep_item_free(struct sep_item *item)
+{
+	kfree_rcu(item, rcu);
+}
+
+/**
+ * sep_file_is_watched() - is @file watched by any shadow instance?
+ * @file: a file
+ *
+ * Return: true if an item watches it.
+ */
+bool sep_file_is_watched(struct file *file)
+{
+	struct sep_item *item;
+	bool found = false;
+
+	rcu_read_lock();
+	hash_for_each_possible_rcu(sep_index, item, fnode, sep_file_key(file)) {
+		if (item->file == file && !item->orphan) {
+			found = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/**
+ * sep_watchers_walk() - call @fn for each live item watching @file
+ * @file: a file
+ * @fn:   called under rcu_read_lock(); must not sleep
+ * @ctx:  passed to @fn
+ *
+ * Context: caller holds sep_nested_mutex (items cannot be added meanwhile).
+ */
+void sep_watchers_walk(struct file *file,
+		       void (*fn)(struct sep_item *item, void *ctx), void *ctx)
+{
+	struct sep_item *item;
+
+	rcu_read_lock();
+	hash_for_each_possible_rcu(sep_index, item, fnode, sep_file_key(file)) {
+		if (item->file == file && !item->orphan && !READ_ONCE(item->dying))
+			fn(item, ctx);
+	}
+	rcu_read_unlock();
+}
+
+/* The final fput of @file: detach every item that watches it. */
+static void sep_file_released(struct file *file)
+{
+	struct sep_item *item;
+	struct hlist_node *tmp;
+	unsigned long flags;
+	bool any = false;
+
+	rcu_read_lock();
+	hash_for_each_possible_rcu(sep_index, item, fnode, sep_file_key(file)) {
+		if (item->file == file) {
+			any = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	if (!any)
+		return;
+
+	spin_lock(&sep_index_lock);
+	hash_for_each_possible_safe(sep_index, item, tmp, fnode,
+				    sep_file_key(file)) {
+		if (item->file != file)
+			continue;
+		hash_del_rcu(&item->fnode);
+		sep_item_unhook(item);
+		if (item->orphan) {
+			sep_instance_put(item->ep);
+			sep_item_free(item);
+			continue;
+		}
+		spin_lock_irqsave(&item->ep->lock, flags);
+		WRITE_ONCE(item->dying, true);
+		list_add_tail(&item->deadlink, &item->ep->dead);
+		spin_unlock_irqrestore(&item->ep->lock, flags);
+	}
+	spin_unlock(&sep_index_lock);
+}
+
+#ifdef CONFIG_KPROBES
+static int sep_fput_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	sep_file_released((struct file *)regs_get_kernel_argument(regs, 0));
+	return 0;
+}
+
+static struct kprobe sep_fput_probe = {
+	.symbol_name = "__fput",
+	.pre_handler = sep_fput_pre,
+};
+
+/**
+ * sep_watch_init() - install the final-fput hook
+ *
+ * Return: 0 (falls back to pinning files when kprobes are unavailable).
+ */
+int sep_watch_init(void)
+{
+	int ret = register_kprobe(&sep_fput_probe);
+
+	if (ret) {
+		pr_warn("no kprobe on __fput (%d): watched files are pinned\n",
+			ret);
+		return 0;
+	}
+	WRITE_ONCE(sep_kprobe_active, true);
+	return 0;
+}
+
+/**
+ * sep_watch_exit() - remove the final-fput hook
+ *
+ * Context: module exit; no instance exists any more.
+ */
+void sep_watch_exit(void)
+{
+	if (sep_lifetime_tracked())
+		unregister_kprobe(&sep_fput_probe);
+	rcu_barrier();
+}
+#else
+int sep_watch_init(void)
+{
+	return 0;
+}
+
+void sep_watch_exit(void)
+{
+	rcu_barrier();
+}
+#endif

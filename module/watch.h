@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * shadow_epoll: hooking watched files (wait-queue entries, the wakeup
+ * callback) and following their lifetime.
+ */
+#ifndef _SHADOW_EPOLL_WATCH_H
+#define _SHADOW_EPOLL_WATCH_H
+
+#include "sep.h"
+
+/**
+ * struct sep_pqueue - poll table used while registering an item
+ * @pt:   passed to the watched file's ->poll()
+ * @item: the item being registered
+ */
+struct sep_pqueue {
+	poll_table pt;
+	struct sep_item *item;
+};
+
+void sep_pqueue_init(struct sep_pqueue *epq, struct sep_item *item);
+void sep_item_unhook(struct sep_item *item);
+struct file *sep_item_fget(struct sep_item *item);
+void sep_index_add(struct sep_item *item);
+bool sep_release_begin(struct sep_item *item, bool pinned);
+bool sep_file_is_watched(struct file *file);
+void sep_watchers_walk(struct file *file,
+		       void (*fn)(struct sep_item *item, void *ctx), void *ctx);
+void sep_poll_safewake(struct sep_instance *ep, struct sep_item *item,
+		       __poll_t extra);
+void sep_item_free(struct sep_item *item);
+bool sep_lifetime_tracked(void);
+int sep_watch_init(void);
+void sep_watch_exit(void);
+
+#endif /* _SHADOW_EPOLL_WATCH_H */
