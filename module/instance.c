@@ -37,6 +37,22 @@ static const int sep_path_limits[SEP_MAX_NESTS + 1] = {
 };
 
 static DEFINE_MUTEX(sep_nested_mutex);
+
+/*
+ * Tasks inside a poll of an instance that came from outside (poll(2), a
+ * real epoll).  A real epoll's interest set is invisible to us, so a cycle
+ * through one (instance -> real epoll -> instance) cannot be refused with
+ * ELOOP at ADD time as the kernel does among real epolls.  Instead such a
+ * re-entry reports "not ready" rather than deadlocking on a mutex the task
+ * already holds.  Protected by sep_ext_lock.
+ */
+struct sep_ext_poll {
+	struct list_head node;
+	struct task_struct *task;
+};
+
+static LIST_HEAD(sep_ext_polls);
+static DEFINE_SPINLOCK(sep_ext_lock);
 /* Starts at 1: a fresh instance (gen 0) is not "being checked". */
 static u64 sep_loop_gen = 1;
 static struct sep_instance *sep_inserting_into;
@@ -247,6 +263,22 @@ bool sep_file_is_epoll(struct file *file)
 static __poll_t __sep_instance_poll(struct sep_instance *ep,
 				    struct poll_table_struct *wait, int depth);
 
+static bool sep_in_ext_poll(void)
+{
+	struct sep_ext_poll *e;
+	bool found = false;
+
+	spin_lock(&sep_ext_lock);
+	list_for_each_entry(e, &sep_ext_polls, node) {
+		if (e->task == current) {
+			found = true;
+			break;
+		}
+	}
+	spin_unlock(&sep_ext_lock);
+	return found;
+}
+
 /* Re-poll a watched file, pinned; the result is masked with the interest. */
 static __poll_t sep_item_poll(struct sep_item *item, poll_table *pt, int depth)
 {
@@ -258,6 +290,8 @@ static __poll_t sep_item_poll(struct sep_item *item, poll_table *pt, int depth)
 	pt->_key = item->events;
 	if (sep_is_shadow_file(file))
 		res = __sep_instance_poll(file->private_data, pt, depth);
+	else if (depth && sep_file_is_epoll(file) && sep_in_ext_poll())
+		res = 0;	/* possibly a cycle through a real epoll */
 	else
 		res = vfs_poll(file, pt);
 	fput(file);
@@ -298,7 +332,21 @@ static __poll_t __sep_instance_poll(struct sep_instance *ep, poll_table *wait,
  */
 __poll_t sep_instance_poll(struct sep_instance *ep, poll_table *wait, int depth)
 {
-	return __sep_instance_poll(ep, wait, depth);
+	struct sep_ext_poll self = { .task = current };
+	__poll_t res;
+
+	if (sep_in_ext_poll())
+		return 0;	/* re-entered through a real epoll */
+	spin_lock(&sep_ext_lock);
+	list_add(&self.node, &sep_ext_polls);
+	spin_unlock(&sep_ext_lock);
+
+	res = __sep_instance_poll(ep, wait, depth);
+
+	spin_lock(&sep_ext_lock);
+	list_del(&self.node);
+	spin_unlock(&sep_ext_lock);
+	return res;
 }
 
 /* Wake the waiters after ADD or MOD queued @item. */

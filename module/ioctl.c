@@ -25,16 +25,24 @@
 #include "instance.h"
 #include "ioctl.h"
 #include "scan.h"
+#include "source.h"
 
 /* Largest dump returned by one call. */
 #define SEP_DUMP_MAX	BIT(16)
 
-/*
- * Copy an extensible argument struct: @size first, at least @minsize,
- * unknown trailing bytes must be zero.
+/**
+ * sep_copy_args() - copy an extensible argument struct from userspace
+ * @dst:     kernel copy
+ * @ksize:   its size
+ * @minsize: the smallest @size userspace may pass (the first version)
+ * @uarg:    user pointer; its first __u32 is the size userspace knows
+ *
+ * Unknown trailing bytes must be zero.
+ *
+ * Return: 0, -EFAULT, -EINVAL (too small) or -E2BIG.
  */
-static int sep_copy_args(void *dst, size_t ksize, size_t minsize,
-			 const void __user *uarg)
+int sep_copy_args(void *dst, size_t ksize, size_t minsize,
+		  const void __user *uarg)
 {
 	u32 usize;
 
@@ -518,6 +526,10 @@ long sep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case _IOC_NR(SHADOW_EPOLL_IOC_INTEREST):
 		if (_IOC_DIR(cmd) == _IOC_DIR(SHADOW_EPOLL_IOC_INTEREST))
 			return sep_ioctl_dump(uarg, false);
+		break;
+	case _IOC_NR(SHADOW_EPOLL_IOC_SOURCE):
+		if (_IOC_DIR(cmd) == _IOC_DIR(SHADOW_EPOLL_IOC_SOURCE))
+			return sep_source_create(uarg);
 		break;
 	}
 	return -ENOTTY;

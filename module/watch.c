@@ -31,6 +31,7 @@
 #include <linux/file.h>
 #include <linux/hashtable.h>
 #include <linux/kprobes.h>
+#include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
@@ -40,6 +41,14 @@
 #include "watch.h"
 
 #define SEP_INDEX_BITS	10
+
+/*
+ * Nesting of poll wakeups on this CPU.  Wakeups run with preemption off, so
+ * a per-CPU count follows one chain.  A chain longer than any legal nesting
+ * can only be a cycle through a real epoll (see instance.c); it is cut.
+ */
+#define SEP_MAX_WAKE_NESTS	(SEP_MAX_NESTS + 2)
+static DEFINE_PER_CPU(int, sep_wake_nests);
 
 static DEFINE_HASHTABLE(sep_index, SEP_INDEX_BITS);
 static DEFINE_SPINLOCK(sep_index_lock);
@@ -61,19 +70,9 @@ bool sep_lifetime_tracked(void)
 	return READ_ONCE(sep_kprobe_active);
 }
 
-/**
- * sep_poll_safewake() - wake tasks polling an instance (outer epolls)
- * @ep:    the instance
- * @item:  the item whose wakeup caused this, or NULL
- * @extra: extra key bits (EPOLL_URING_WAKE)
- *
- * Instances nest, and an outer instance's callback runs inside the inner's
- * wake_up, so lockdep is told the nesting level like the kernel does.
- *
- * Context: any; must not hold @ep->lock.
- */
-void sep_poll_safewake(struct sep_instance *ep, struct sep_item *item,
-		       __poll_t extra)
+/* Wake @ep->poll_wait, telling lockdep the nesting level. */
+static void __sep_poll_safewake(struct sep_instance *ep,
+				struct sep_item *item, __poll_t extra)
 {
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
 	struct sep_instance *src;
@@ -96,6 +95,30 @@ void sep_poll_safewake(struct sep_instance *ep, struct sep_item *item,
 #else
 	wake_up_poll(&ep->poll_wait, EPOLLIN | extra);
 #endif
+}
+
+/**
+ * sep_poll_safewake() - wake tasks polling an instance (outer epolls)
+ * @ep:    the instance
+ * @item:  the item whose wakeup caused this, or NULL
+ * @extra: extra key bits (EPOLL_URING_WAKE)
+ *
+ * Instances nest, and an outer instance's callback runs inside the inner's
+ * wake_up, so lockdep is told the nesting level like the kernel does.
+ *
+ * A chain of nested wakeups longer than any legal nesting is cut.
+ *
+ * Context: any; must not hold @ep->lock.
+ */
+void sep_poll_safewake(struct sep_instance *ep, struct sep_item *item,
+		       __poll_t extra)
+{
+	int *nests = get_cpu_ptr(&sep_wake_nests);
+
+	if (++*nests <= SEP_MAX_WAKE_NESTS)
+		__sep_poll_safewake(ep, item, extra);
+	--*nests;
+	put_cpu_ptr(&sep_wake_nests);
 }
 
 /*

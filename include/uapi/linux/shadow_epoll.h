@@ -176,6 +176,92 @@ struct shadow_epoll_dump_args {
 	__u64 entries;
 };
 
+/*
+ * Synthetic sources: pollable test files whose poll mask is set by ioctl.
+ * They are ordinary pollable files, so they work in the real epoll too and
+ * both sides see identical events.
+ */
+
+/**
+ * struct shadow_epoll_source_args - SHADOW_EPOLL_IOC_SOURCE (on any shadow fd)
+ * @size:       sizeof(struct shadow_epoll_source_args)
+ * @flags:      0 or O_CLOEXEC
+ * @mask:       initial poll mask (EPOLL* bits)
+ * @__reserved: must be 0
+ *
+ * Returns a new source fd (an anon inode named "[shadow_epoll_source]").
+ */
+struct shadow_epoll_source_args {
+	__u32 size;
+	__u32 flags;
+	__u32 mask;
+	__u32 __reserved;
+};
+
+/* Operations on a source's mask. */
+#define SHADOW_EPOLL_SRC_SET		0	/* mask = @mask */
+#define SHADOW_EPOLL_SRC_OR		1	/* mask |= @mask */
+#define SHADOW_EPOLL_SRC_CLEAR		2	/* mask &= ~@mask */
+/*
+ * POLLFREE: wake with EPOLLHUP | POLLFREE and retire the wait queue, as a
+ * signalfd's or binder thread's queue is retired; later polls hook a new
+ * queue.  @mask is applied as with SET first.
+ */
+#define SHADOW_EPOLL_SRC_POLLFREE	3
+
+/* Change flags. */
+/* Do not wake waiters after the change. */
+#define SHADOW_EPOLL_SRC_NOWAKE		(1U << 0)
+/* Wake with wake_up_sync semantics (the callback's @sync argument). */
+#define SHADOW_EPOLL_SRC_SYNC		(1U << 1)
+#define SHADOW_EPOLL_SRC_FLAGS \
+	(SHADOW_EPOLL_SRC_NOWAKE | SHADOW_EPOLL_SRC_SYNC)
+
+/**
+ * struct shadow_epoll_source_change - SHADOW_EPOLL_IOC_SRC_SET (on a source)
+ * @size:  sizeof(struct shadow_epoll_source_change)
+ * @op:    SHADOW_EPOLL_SRC_SET, _OR, _CLEAR or _POLLFREE
+ * @mask:  operand
+ * @key:   the wakeup key passed to the waiters (0 is "unknown": any
+ *         interest matches); need not relate to the mask at all
+ * @flags: SHADOW_EPOLL_SRC_NOWAKE, SHADOW_EPOLL_SRC_SYNC
+ * @__reserved: must be 0
+ *
+ * Returns the new mask.
+ */
+struct shadow_epoll_source_change {
+	__u32 size;
+	__u32 op;
+	__u32 mask;
+	__u32 key;
+	__u32 flags;
+	__u32 __reserved;
+};
+
+/**
+ * struct shadow_epoll_source_trigger - SHADOW_EPOLL_IOC_SRC_TRIGGER (on a source)
+ * @size:      sizeof(struct shadow_epoll_source_trigger)
+ * @target_fd: another source (or this one), resolved now and pinned
+ * @count:     how many of this source's next polls fire the change
+ *             (0 disarms)
+ * @change:    the change applied to the target each time (its @size is
+ *             ignored)
+ * @__reserved: must be 0
+ *
+ * "When you are polled, raise X": the next @count times this source's
+ * ->poll() runs without registering (a re-poll: an epoll scan, poll(2)'s
+ * second pass), @change is applied to the target before this source
+ * reports its mask.  This fires events in the middle of an epoll scan,
+ * deterministically, on the real epoll and the shadow alike.
+ */
+struct shadow_epoll_source_trigger {
+	__u32 size;
+	__s32 target_fd;
+	__u32 count;
+	__u32 __reserved;
+	struct shadow_epoll_source_change change;
+};
+
 #define SHADOW_EPOLL_IOC_CREATE \
 	_IOW(SHADOW_EPOLL_IOC_MAGIC, 0x01, struct shadow_epoll_create_args)
 #define SHADOW_EPOLL_IOC_CTL \
@@ -186,5 +272,12 @@ struct shadow_epoll_dump_args {
 	_IOWR(SHADOW_EPOLL_IOC_MAGIC, 0x04, struct shadow_epoll_dump_args)
 #define SHADOW_EPOLL_IOC_INTEREST \
 	_IOWR(SHADOW_EPOLL_IOC_MAGIC, 0x05, struct shadow_epoll_dump_args)
+
+#define SHADOW_EPOLL_IOC_SOURCE \
+	_IOW(SHADOW_EPOLL_IOC_MAGIC, 0x10, struct shadow_epoll_source_args)
+#define SHADOW_EPOLL_IOC_SRC_SET \
+	_IOW(SHADOW_EPOLL_IOC_MAGIC, 0x11, struct shadow_epoll_source_change)
+#define SHADOW_EPOLL_IOC_SRC_TRIGGER \
+	_IOW(SHADOW_EPOLL_IOC_MAGIC, 0x12, struct shadow_epoll_source_trigger)
 
 #endif /* _UAPI_LINUX_SHADOW_EPOLL_H */
