@@ -416,6 +416,7 @@ static int sep_loop_check_proc(struct sep_instance *ep, int depth,
 	struct sep_instance *child;
 	struct sep_item *item;
 	struct rb_node *rbp;
+	struct file *file;
 	int result = 0;
 
 	if (ep->gen == sep_loop_gen)
@@ -425,18 +426,22 @@ static int sep_loop_check_proc(struct sep_instance *ep, int depth,
 	ep->gen = sep_loop_gen;
 	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
 		item = rb_entry(rbp, struct sep_item, rbn);
-		if (READ_ONCE(item->dying))
+		/* Pinned: a file in its final fput is skipped, as gone. */
+		file = sep_item_fget(item);
+		if (!file)
 			continue;
-		if (!sep_is_shadow_file(item->file)) {
-			sep_tfiles_add(tf, item->file);
+		if (!sep_is_shadow_file(file)) {
+			sep_tfiles_add(tf, file);
+			fput(file);
 			continue;
 		}
-		child = item->file->private_data;
+		child = file->private_data;
 		if (child == sep_inserting_into || depth > SEP_MAX_NESTS)
 			result = SEP_MAX_NESTS + 1;
 		else
 			result = max(result,
 				     sep_loop_check_proc(child, depth + 1, tf) + 1);
+		fput(file);
 		if (result > SEP_MAX_NESTS)
 			break;
 	}

@@ -456,15 +456,43 @@ int sep_watch_init(void)
 	return 0;
 }
 
+/*
+ * Orphans whose file's final fput had not run yet when the hook went away:
+ * their files are still alive (the fput that would free them is pending),
+ * so unhooking them is safe.
+ */
+static void sep_sweep_orphans(void)
+{
+	struct sep_item *item;
+	struct hlist_node *tmp;
+	int bkt;
+
+	spin_lock(&sep_index_lock);
+	hash_for_each_safe(sep_index, bkt, tmp, item, fnode) {
+		hash_del_rcu(&item->fnode);
+		sep_item_unhook(item);
+		if (item->orphan) {
+			sep_instance_put(item->ep);
+			sep_item_free(item);
+		}
+	}
+	spin_unlock(&sep_index_lock);
+}
+
 /**
  * sep_watch_exit() - remove the final-fput hook
+ *
+ * Pending delayed fputs run first, so that the hook sees them.
  *
  * Context: module exit; no instance exists any more.
  */
 void sep_watch_exit(void)
 {
-	if (sep_lifetime_tracked())
+	if (sep_lifetime_tracked()) {
+		flush_delayed_fput();
 		unregister_kprobe(&sep_fput_probe);
+		sep_sweep_orphans();
+	}
 	rcu_barrier();
 }
 #else
