@@ -26,6 +26,9 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uidgid.h>
+#include <linux/anon_inodes.h>
+
+#include <kunit/visibility.h>
 
 #include "instance.h"
 #include "scan.h"
@@ -75,7 +78,8 @@ struct sep_user {
 static DEFINE_HASHTABLE(sep_users, 6);
 static DEFINE_SPINLOCK(sep_users_lock);
 
-static long max_user_watches = -1;
+VISIBLE_IF_KUNIT long max_user_watches = -1;
+EXPORT_SYMBOL_IF_KUNIT(max_user_watches);
 module_param(max_user_watches, long, 0644);
 MODULE_PARM_DESC(max_user_watches,
 		 "Registrations per uid, as fs.epoll.max_user_watches (default: that sysctl's value at load)");
@@ -136,6 +140,26 @@ struct sep_instance *sep_instance_alloc(void)
 	refcount_set(&ep->refcount, 1);
 	return ep;
 }
+EXPORT_SYMBOL_IF_KUNIT(sep_instance_alloc);
+
+/**
+ * sep_instance_getfile() - give a new instance its anon-inode file
+ * @ep:    the instance, with its one reference (which the file takes over)
+ * @flags: O_CLOEXEC or 0
+ *
+ * Return: the file, or an ERR_PTR (then the caller still owns @ep).
+ */
+struct file *sep_instance_getfile(struct sep_instance *ep, int flags)
+{
+	struct file *file;
+
+	file = anon_inode_getfile("[shadow_epoll]", &sep_fops, ep,
+				  O_RDWR | (flags & O_CLOEXEC));
+	if (!IS_ERR(file))
+		ep->file = file;
+	return file;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_instance_getfile);
 
 /**
  * sep_instance_free() - free an instance whose last reference went
@@ -348,6 +372,7 @@ __poll_t sep_instance_poll(struct sep_instance *ep, poll_table *wait, int depth)
 	spin_unlock(&sep_ext_lock);
 	return res;
 }
+EXPORT_SYMBOL_IF_KUNIT(sep_instance_poll);
 
 /* Wake the waiters after ADD or MOD queued @item. */
 static void sep_queue_and_wake(struct sep_instance *ep, struct sep_item *item)
@@ -543,9 +568,12 @@ static int sep_reverse_path_check(struct sep_tfiles *tf)
 	return 0;
 }
 
+/* Negative until module init read the sysctl: no limit yet. */
 static long sep_watch_limit(void)
 {
-	return READ_ONCE(max_user_watches);
+	long limit = READ_ONCE(max_user_watches);
+
+	return limit < 0 ? LONG_MAX : limit;
 }
 
 static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
@@ -699,6 +727,7 @@ out_nested:
 	}
 	return error;
 }
+EXPORT_SYMBOL_IF_KUNIT(sep_ctl);
 
 /* select_estimate_accuracy(): 0.1% (0.5% if niced), capped at 100 ms. */
 static u64 sep_slack(const struct timespec64 *deadline)
@@ -824,6 +853,7 @@ int sep_wait(struct sep_instance *ep, sep_copy_fn copy, void *ctx,
 		}
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(sep_wait);
 
 /**
  * sep_interest_walk() - visit every registration in fdinfo order
@@ -861,6 +891,7 @@ int sep_interest_walk(struct sep_instance *ep, sep_interest_fn fn, void *ctx)
 	mutex_unlock(&ep->mtx);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(sep_interest_walk);
 
 /**
  * sep_instance_release() - the instance file's final release

@@ -14,6 +14,7 @@ typedef void (*sep_interest_fn)(void *ctx, const struct sep_item *item,
 				struct file *file, u32 flags);
 
 struct sep_instance *sep_instance_alloc(void);
+struct file *sep_instance_getfile(struct sep_instance *ep, int flags);
 void sep_instance_release(struct sep_instance *ep);
 __poll_t sep_instance_poll(struct sep_instance *ep, poll_table *wait,
 			   int depth);
@@ -24,5 +25,9 @@ int sep_wait(struct sep_instance *ep, sep_copy_fn copy, void *ctx,
 	     int maxevents, struct timespec64 *timeout);
 int sep_interest_walk(struct sep_instance *ep, sep_interest_fn fn, void *ctx);
 int sep_instance_init(void);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+extern long max_user_watches;
+#endif
 
 #endif /* _SHADOW_EPOLL_INSTANCE_H */

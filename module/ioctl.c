@@ -9,7 +9,6 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/anon_inodes.h>
 #include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -77,13 +76,11 @@ static int sep_ioctl_create(const void __user *uarg)
 		error = fd;
 		goto out_free_ep;
 	}
-	file = anon_inode_getfile("[shadow_epoll]", &sep_fops, ep,
-				  O_RDWR | (args.flags & O_CLOEXEC));
+	file = sep_instance_getfile(ep, args.flags & O_CLOEXEC);
 	if (IS_ERR(file)) {
 		error = PTR_ERR(file);
 		goto out_free_fd;
 	}
-	ep->file = file;
 	fd_install(fd, file);
 	return fd;
 

@@ -19,6 +19,8 @@
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 
+#include <kunit/visibility.h>
+
 #include "instance.h"
 #include "ioctl.h"
 #include "watch.h"
@@ -62,6 +64,7 @@ static void sep_show_fdinfo(struct seq_file *m, struct file *f)
 	sep_interest_walk(f->private_data, sep_fdinfo_line, m);
 }
 
+/* Every instance file, opened or created; identifies instances. */
 const struct file_operations sep_fops = {
 	.owner		= THIS_MODULE,
 	.open		= sep_open,
@@ -72,6 +75,7 @@ const struct file_operations sep_fops = {
 	.llseek		= noop_llseek,
 	.show_fdinfo	= sep_show_fdinfo,
 };
+EXPORT_SYMBOL_IF_KUNIT(sep_fops);
 
 static struct miscdevice sep_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,

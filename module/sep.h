@@ -110,6 +110,7 @@ struct sep_pwq {
  * @pwqlist:  hooks on the file's wait queues; protected by
  *            &sep_instance.mtx until the item is unhooked
  * @nwait:    hooks created at ADD, -1 after an allocation failure
+ * @pinned:   the item holds a reference on @file (no __fput hook)
  * @dying:    the watched file reached its final fput; set under
  *            &sep_instance.lock by the release handler
  * @orphan:   the instance let go of this item while its file was being
@@ -132,6 +133,7 @@ struct sep_item {
 	u64 data;
 	struct sep_pwq *pwqlist;
 	int nwait;
+	bool pinned;
 	bool dying;
 	bool orphan;
 	struct rcu_head rcu;

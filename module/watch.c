@@ -37,6 +37,8 @@
 #include <linux/slab.h>
 #include <linux/wait.h>
 
+#include <kunit/visibility.h>
+
 #include "scan.h"
 #include "watch.h"
 
@@ -52,7 +54,9 @@ static DEFINE_PER_CPU(int, sep_wake_nests);
 
 static DEFINE_HASHTABLE(sep_index, SEP_INDEX_BITS);
 static DEFINE_SPINLOCK(sep_index_lock);
-static bool sep_kprobe_active;
+/* The __fput hook is installed (or KUnit drives the index by hand). */
+VISIBLE_IF_KUNIT bool sep_kprobe_active;
+EXPORT_SYMBOL_IF_KUNIT(sep_kprobe_active);
 
 static inline unsigned long sep_file_key(const struct file *file)
 {
@@ -285,6 +289,7 @@ void sep_index_add(struct sep_item *item)
 {
 	if (!sep_lifetime_tracked()) {
 		get_file(item->file);
+		item->pinned = true;
 		return;
 	}
 	spin_lock(&sep_index_lock);
@@ -309,7 +314,7 @@ bool sep_release_begin(struct sep_item *item, bool pinned)
 {
 	bool unhook = false, mine = true;
 
-	if (!sep_lifetime_tracked()) {
+	if (item->pinned) {
 		sep_item_unhook(item);
 		fput(item->file);
 		return true;
@@ -387,8 +392,13 @@ void sep_watchers_walk(struct file *file,
 	rcu_read_unlock();
 }
 
-/* The final fput of @file: detach every item that watches it. */
-static void sep_file_released(struct file *file)
+/**
+ * sep_file_released() - the final fput of @file: detach its watchers
+ * @file: a file whose count reached zero
+ *
+ * Context: the __fput() hook (preemption disabled); does not sleep.
+ */
+VISIBLE_IF_KUNIT void sep_file_released(struct file *file)
 {
 	struct sep_item *item;
 	struct hlist_node *tmp;
@@ -425,6 +435,7 @@ static void sep_file_released(struct file *file)
 	}
 	spin_unlock(&sep_index_lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(sep_file_released);
 
 #ifdef CONFIG_KPROBES
 static int sep_fput_pre(struct kprobe *p, struct pt_regs *regs)

@@ -31,6 +31,11 @@ void sep_poll_safewake(struct sep_instance *ep, struct sep_item *item,
 void sep_item_free(struct sep_item *item);
 bool sep_lifetime_tracked(void);
 int sep_watch_init(void);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+extern bool sep_kprobe_active;
+void sep_file_released(struct file *file);
+#endif
 void sep_watch_exit(void);
 
 #endif /* _SHADOW_EPOLL_WATCH_H */
