@@ -281,7 +281,8 @@ struct file *sep_item_fget(struct sep_item *item)
  * sep_index_add() - make @item findable from its file
  * @item: a new item, before it is hooked
  *
- * Without the final-fput hook the item takes a file reference instead.
+ * Without the final-fput hook the item also takes a file reference, so its
+ * file cannot reach the final fput while the item exists.
  *
  * Context: process; caller pins @item->file.
  */
@@ -290,8 +291,8 @@ void sep_index_add(struct sep_item *item)
 	if (!sep_lifetime_tracked()) {
 		get_file(item->file);
 		item->pinned = true;
-		return;
 	}
+	/* Indexed either way: the nesting checks walk watchers through it. */
 	spin_lock(&sep_index_lock);
 	hash_add_rcu(sep_index, &item->fnode, sep_file_key(item->file));
 	spin_unlock(&sep_index_lock);
@@ -315,6 +316,9 @@ bool sep_release_begin(struct sep_item *item, bool pinned)
 	bool unhook = false, mine = true;
 
 	if (item->pinned) {
+		spin_lock(&sep_index_lock);
+		hash_del_rcu(&item->fnode);
+		spin_unlock(&sep_index_lock);
 		sep_item_unhook(item);
 		fput(item->file);
 		return true;
@@ -419,7 +423,8 @@ VISIBLE_IF_KUNIT void sep_file_released(struct file *file)
 	spin_lock(&sep_index_lock);
 	hash_for_each_possible_safe(sep_index, item, tmp, fnode,
 				    sep_file_key(file)) {
-		if (item->file != file)
+		/* A pinned item's file cannot be in its final fput. */
+		if (item->file != file || item->pinned)
 			continue;
 		hash_del_rcu(&item->fnode);
 		sep_item_unhook(item);

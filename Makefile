@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Wrapper for people; kbuild never reads this file (it reads Kbuild).
+#
+#   make [modules]     build shadow_epoll.ko for KDIR into build/mod-<release>/
+#   make deps          install the Debian packages the scripts need (apt-get)
+#   make run           deps, build, boot KERNEL in QEMU, print the report
+#                      of /selftests/sep_report (ARGS= are passed to it)
+#   make check         deps + everything (scripts/check.sh); last line
+#                      "N passed, N failed, N skipped"
+#   make style         W=1 + sparse on 6.1 and 6.12, checkpatch, shellcheck
+#   make kunit         KUnit suites with kunit.py (scripts/kunit.sh)
+#   make selftests     build the kselftests into build/selftests/
+#   make vm CMD='...'  boot KERNEL with the module loaded and run CMD
+#   make clean         remove build/
+#
+# Variables:
+#   KDIR=DIR     kernel build tree for "make modules"
+#                (default: /lib/modules/$(uname -r)/build, else Debian's KERNEL)
+#   KERNEL=SEL   kernel for run/vm: 6.1 (default), 6.12, a release string, or
+#                the path of a bzImage
+#   CMD='...'    shell command for "make vm"
+#   ARGS='...'   arguments for sep_report in "make run"
+# Environment: SHADOW_EPOLL_KVM=1 (KVM instead of TCG), SHADOW_EPOLL_CACHE.
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KERNEL ?= 6.1
+# The release a build tree belongs to: /lib/modules/<release>/build or
+# .../linux-headers-<release>, else the tree's include/config/kernel.release.
+KVER = $(or $(patsubst /lib/modules/%/build,%,$(filter /lib/modules/%/build,$(KDIR))),$\
+	$(patsubst linux-headers-%,%,$(filter linux-headers-%,$(notdir $(KDIR:/=)))),$\
+	$(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null))
+KSRC_CMD = $${KSRC:-$$(scripts/ksrc.sh)}
+
+all: modules
+
+modules:
+	@if [ -f "$(KDIR)/Makefile" ]; then \
+		scripts/build-module.sh "$(KVER)" "$(KDIR)"; \
+	else \
+		echo "make: no kernel build tree at $(KDIR) (set KDIR=); building for Debian $(KERNEL)"; \
+		scripts/build-module.sh "$(KERNEL)"; \
+	fi
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	@scripts/run.sh --kernel "$(KERNEL)" -- $(ARGS)
+
+check: deps
+	@scripts/check.sh
+
+style:
+	@scripts/style.sh
+
+kunit:
+	@scripts/kunit.sh
+
+selftests:
+	@k=$(KSRC_CMD); $(MAKE) -C selftests OUTPUT="$(CURDIR)/build/selftests" \
+		KSRC="$$k" KSFT="$$k/tools/testing/selftests"
+
+vm:
+	@scripts/vm-run.sh --kernel "$(KERNEL)" -- $${CMD:+sh -c "$$CMD"}
+
+clean:
+	rm -rf build
+
+.PHONY: all modules deps run check style kunit selftests vm clean

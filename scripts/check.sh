@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# The full test run ("make check", .ci/run).  Layers:
+#   style      scripts/style.sh (W=1 + sparse on 6.1 and 6.12, checkpatch, shellcheck)
+#   kunit      scripts/kunit.sh, if present (its last line: "kunit: N passed, N failed[, N skipped]")
+#   kselftest  selftests/ built with
+#                make -C selftests OUTPUT=$PWD/build/selftests KSRC=$KSRC KSFT=$KSRC/tools/testing/selftests
+#              then one VM per kernel (6.1, 6.12) running every /selftests/*_test;
+#              TAP "ok" = passed, "ok ... # SKIP" = skipped, "not ok" = failed; a
+#              program that dies without TAP, or a VM failure, counts as failed.
+# Prints a summary per layer and ends with exactly one line
+# "N passed, N failed, N skipped" (the sums); exits non-zero if anything failed.
+# Logs: build/check/.  Environment: SEP_CHECK_KERNELS (default "6.1 6.12"),
+# SEP_CHECK_LAYERS (default "style kunit kselftest"), SEP_KSFT_TIMEOUT (per
+# program, default 600 s), SEP_VM_TIMEOUT (per VM, default 1800 s).
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$REPO"
+LOGS=build/check
+mkdir -p "$LOGS"
+rm -f build/check-summary
+P=0 F=0 S=0
+summary=()
+LAYERS=" ${SEP_CHECK_LAYERS:-style kunit kselftest} "
+
+add() { # LAYER PASSED FAILED SKIPPED
+	P=$((P + $2)) F=$((F + $3)) S=$((S + $4))
+	summary+=("$(printf '%-16s %d passed, %d failed, %d skipped' "$1:" "$2" "$3" "$4")")
+	echo "== $1: $2 passed, $3 failed, $4 skipped"
+}
+
+# Runs "$@", showing and logging its output; sets $rc.
+run() { # LOG CMD...
+	local log=$1
+	shift
+	rc=0
+	"$@" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
+}
+
+# --- style ------------------------------------------------------------------
+if [[ $LAYERS == *" style "* ]]; then
+	echo "== style"
+	run "$LOGS/style.log" scripts/style.sh
+	line=$(grep -E '^style: [0-9]+ passed, [0-9]+ failed' "$LOGS/style.log" | tail -n 1 || true)
+	if [[ $line =~ ^style:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+		add style "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" 0
+	else
+		add style 0 1 0
+	fi
+fi
+
+# --- KUnit ------------------------------------------------------------------
+if [[ $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
+	echo "== kunit"
+	run "$LOGS/kunit.log" scripts/kunit.sh
+	line=$(grep -E '^kunit: [0-9]+ passed, [0-9]+ failed' "$LOGS/kunit.log" | tail -n 1 || true)
+	if [[ $line =~ ^kunit:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
+		kp=${BASH_REMATCH[1]} kf=${BASH_REMATCH[2]} ks=${BASH_REMATCH[4]:-0}
+		((rc == 0 || kf > 0)) || kf=1 # failed without saying which test
+		add kunit "$kp" "$kf" "$ks"
+	else
+		add kunit 0 1 0
+	fi
+fi
+
+# --- kselftests in the VM ---------------------------------------------------
+# TAP counts per program block; a block without an END marker means the VM died.
+ksft_count() { # LOG -> "passed failed skipped"
+	awk '
+	function close_block(rc) {
+		if (rc == 4 && res == 0) s++
+		else if (rc != 0 && rc != 4 && bad == 0) { f++; print "# " name ": exit " rc " without a TAP failure" > "/dev/stderr" }
+		else if (res == 0 && rc == 0) p++
+		if (plan > res && rc != 4) { f += plan - res; print "# " name ": " res " of " plan " results" > "/dev/stderr" }
+		inblk = 0
+	}
+	/^@@KSFT-BEGIN / { if (inblk) close_block(-1); inblk = 1; name = $2; res = 0; bad = 0; plan = 0; next }
+	/^@@KSFT-END / { rc = $3; sub(/^rc=/, "", rc); close_block(rc + 0); next }
+	!inblk { next }
+	/^1\.\.[0-9]+/ { plan = substr($1, 4) + 0; next }
+	/^not ok [0-9]+/ { f++; bad++; res++; print "# " name ": " $0 > "/dev/stderr"; next }
+	/^ok [0-9]+/ { res++; if ($0 ~ /# *SKIP/) s++; else p++; next }
+	END { if (inblk) { f++; print "# " name ": no end marker (VM died?)" > "/dev/stderr" } print p + 0, f + 0, s + 0 }
+	' "$1"
+}
+
+if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
+	echo "== kselftest build"
+	KSRC=${KSRC:-$(scripts/ksrc.sh)}
+	run "$LOGS/selftests-build.log" make -C selftests OUTPUT="$REPO/build/selftests" \
+		KSRC="$KSRC" KSFT="$KSRC/tools/testing/selftests"
+	if ((rc != 0)); then
+		add "kselftest build" 0 1 0
+	else
+		for k in ${SEP_CHECK_KERNELS:-6.1 6.12}; do
+			echo "== kselftest $k"
+			log=$LOGS/kselftest-$k.log
+			run "$log" scripts/vm-run.sh --kernel "$k" --timeout "${SEP_VM_TIMEOUT:-1800}" \
+				--env "SEP_KSFT_TIMEOUT=${SEP_KSFT_TIMEOUT:-600}" \
+				--add scripts/ksft-guest.sh:/root/ksft-guest.sh -- sh /root/ksft-guest.sh
+			read -r kp kf ks < <(ksft_count "$log")
+			((rc == 0)) || kf=$((kf + 1)) # the VM failed (splat, timeout, insmod, sentinel)
+			add "kselftest $k" "$kp" "$kf" "$ks"
+		done
+	fi
+fi
+
+echo "== summary"
+printf '%s\n' "${summary[@]}"
+total="$P passed, $F failed, $S skipped"
+echo "$total" >build/check-summary
+echo "$total"
+((F == 0))

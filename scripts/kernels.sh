@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Resolve a kernel selector to the installed Debian kernel.
+#
+#   source scripts/kernels.sh; sep_kernel 6.12   # sets and exports KVER KIMG KDIR
+#   scripts/kernels.sh 6.1                       # prints KVER=... KIMG=... KDIR=...
+#
+# SELECTOR is a series ("6.1", "6.12": the newest /boot/vmlinuz-<series>.*)
+# or a full release string ("6.1.0-56-amd64").  Nothing is hard-coded: the
+# versions come from /boot at run time.
+
+sep_kernel() {
+	local sel=${1:?usage: sep_kernel 6.1|6.12|KVER} img
+	if [[ -e /boot/vmlinuz-$sel ]]; then
+		img=/boot/vmlinuz-$sel
+	else
+		img=$(compgen -G "/boot/vmlinuz-$sel.*" | sort -V | tail -n 1 || true)
+	fi
+	if [[ -z $img ]]; then
+		echo "kernels.sh: no kernel /boot/vmlinuz-$sel* (run scripts/deps.sh)" >&2
+		return 1
+	fi
+	KVER=${img#/boot/vmlinuz-}
+	KIMG=$img
+	KDIR=/lib/modules/$KVER/build
+	export KVER KIMG KDIR
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+	set -euo pipefail
+	sep_kernel "${1:?usage: $0 6.1|6.12|KVER}"
+	printf 'KVER=%s\nKIMG=%s\nKDIR=%s\n' "$KVER" "$KIMG" "$KDIR"
+fi

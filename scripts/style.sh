@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Static checks.  One line per check ("ok NAME" / "not ok NAME"), then
+# "style: N passed, N failed"; exits non-zero if a check failed.
+#   build-6.1, build-6.12  W=1 C=1 (gcc + sparse) build of module/ and kunit/
+#                          (kunit/ only when the kernel has KUnit); 0 warnings
+#   checkpatch             --strict over module/ kunit/ include/uapi/linux/
+#   shell                  shellcheck over scripts/*.sh and .ci/run
+# Logs: build/style/*.log.
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$REPO"
+LOGS=build/style
+mkdir -p "$LOGS"
+pass=0 fail=0
+
+result() { # NAME STATUS DETAIL
+	if (($2 == 0)); then
+		echo "ok $1${3:+ # $3}"
+		pass=$((pass + 1))
+	else
+		echo "not ok $1${3:+ # $3}"
+		fail=$((fail + 1))
+	fi
+}
+
+show() { # LOG: the offending lines, for the person reading CI output
+	grep -E "$2" "$1" | head -n 40 | sed 's/^/#   /'
+}
+
+# Compiler and sparse diagnostics in our sources, modpost complaints about our modules.
+DIAG='/(module|kunit|include)/[^:]*:[0-9]+(:[0-9]+)?: (warning|error)|^(WARNING|ERROR): modpost: .*(shadow_epoll|/module/|/kunit/)'
+for k in 6.1 6.12; do
+	# shellcheck disable=SC1091 # scripts/kernels.sh
+	if ! (source scripts/kernels.sh && sep_kernel "$k") >/dev/null 2>&1; then
+		result "build-$k" 1 "kernel $k not installed"
+		continue
+	fi
+	log=$LOGS/build-$k.log
+	dir=$REPO/build/style-$k
+	rm -rf "$dir" # full rebuild: every file compiled and checked
+	st=0
+	SEP_MOD_DIR=$dir scripts/build-module.sh "$k" W=1 C=1 >"$log" 2>&1 || st=$?
+	n=$(grep -cE "$DIAG" "$log" || true)
+	if ((st != 0)); then
+		result "build-$k" 1 "build failed, see $log"
+		tail -n 20 "$log" | sed 's/^/#   /'
+	else
+		result "build-$k" "$n" "$n warnings (W=1 C=1)"
+		((n == 0)) || show "$log" "$DIAG"
+	fi
+done
+
+KSRC=${KSRC:-$(scripts/ksrc.sh)}
+files=()
+for f in module/*.[ch] kunit/*.[ch] include/uapi/linux/*.h; do
+	[[ -f $f && $f != *.mod.c ]] && files+=("$f")
+done
+log=$LOGS/checkpatch.log
+if ((${#files[@]})); then
+	"$KSRC/scripts/checkpatch.pl" --no-tree --strict --terse -f "${files[@]}" >"$log" 2>&1 || true
+	n=$(grep -cE ': (ERROR|WARNING|CHECK):' "$log" || true)
+	result checkpatch "$n" "$n errors/warnings/checks in ${#files[@]} files"
+	((n == 0)) || show "$log" ': (ERROR|WARNING|CHECK):'
+else
+	result checkpatch 0 "no files"
+fi
+
+log=$LOGS/shellcheck.log
+sh_files=(scripts/*.sh)
+[[ -f .ci/run ]] && sh_files+=(.ci/run)
+st=0
+shellcheck -f gcc "${sh_files[@]}" >"$log" 2>&1 || st=$?
+n=$(grep -c ':[0-9]*:[0-9]*: ' "$log" || true)
+result shellcheck "$st" "$n findings in ${#sh_files[@]} files"
+((st == 0)) || head -n 40 "$log" | sed 's/^/#   /'
+
+echo "style: $pass passed, $fail failed"
+((fail == 0))
