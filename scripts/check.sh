@@ -9,6 +9,10 @@
 #              then one VM per kernel (6.1, 6.12) running every /selftests/*_test;
 #              TAP "ok" = passed, "ok ... # SKIP" = skipped, "not ok" = failed; a
 #              program that dies without TAP, or a VM failure, counts as failed.
+#              The same VM then runs the other programs when built (see
+#              scripts/ksft-guest.sh): the scenario corpus (one result per
+#              scenario), the differential fuzzer, stress, ioctl fuzz and
+#              the benchmark smoke run (one result each, by exit status).
 # Prints a summary per layer and ends with exactly one line
 # "N passed, N failed, N skipped" (the sums); exits non-zero if anything failed.
 # Logs: build/check/.  Environment: SEP_CHECK_KERNELS (default "6.1 6.12"),
@@ -87,11 +91,38 @@ ksft_count() { # LOG -> "passed failed skipped"
 	' "$1"
 }
 
+# Results of the extra programs: "passed failed skipped".
+extra_count() { # LOG
+	awk '
+	/^@@EXTRA-BEGIN / { inblk = 1; name = $2; sc = -1; next }
+	/^@@EXTRA-END / {
+		rc = $3; sub(/^rc=/, "", rc); rc += 0
+		if (sc >= 0) { p += ok; f += bad; if (rc != 0 && bad == 0) f++ }
+		else if (rc == 0) p++
+		else { f++; print "# " name ": exit " rc > "/dev/stderr" }
+		inblk = 0; next
+	}
+	inblk && /^scenarios: [0-9]+ run, [0-9]+ identical, [0-9]+ different/ {
+		sc = 1; ok = $4 + 0; bad = $6 + 0
+	}
+	END { if (inblk) { f++; print "# " name ": no end marker (VM died?)" > "/dev/stderr" } print p + 0, f + 0, 0 }
+	' "$1"
+}
+
 if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
 	echo "== kselftest build"
 	KSRC=${KSRC:-$(scripts/ksrc.sh)}
 	run "$LOGS/selftests-build.log" make -C selftests OUTPUT="$REPO/build/selftests" \
 		KSRC="$KSRC" KSFT="$KSRC/tools/testing/selftests"
+	trc=0
+	if [[ -f tools/Makefile ]]; then
+		run "$LOGS/tools-build.log" make -C tools OUTPUT="$REPO/build/tools"
+		trc=$rc
+		((trc != 0)) || cp build/tools/sep-scenario build/selftests/
+		rm -rf build/selftests/scenarios
+		cp -r tools/scenarios build/selftests/scenarios
+	fi
+	((trc == 0)) || add "tools build" 0 1 0
 	if ((rc != 0)); then
 		add "kselftest build" 0 1 0
 	else
@@ -101,9 +132,13 @@ if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
 			run "$log" scripts/vm-run.sh --kernel "$k" --timeout "${SEP_VM_TIMEOUT:-1800}" \
 				--env "SEP_KSFT_TIMEOUT=${SEP_KSFT_TIMEOUT:-600}" \
 				--add scripts/ksft-guest.sh:/root/ksft-guest.sh -- sh /root/ksft-guest.sh
+			vmrc=$rc
 			read -r kp kf ks < <(ksft_count "$log")
-			((rc == 0)) || kf=$((kf + 1)) # the VM failed (splat, timeout, insmod, sentinel)
+			((vmrc == 0)) || kf=$((kf + 1)) # the VM failed (splat, timeout, insmod, sentinel)
 			add "kselftest $k" "$kp" "$kf" "$ks"
+			read -r kp kf ks < <(extra_count "$log")
+			((kp + kf == 0)) || add "programs $k" "$kp" "$kf" "$ks"
+			grep -E '^(fuzz|stress|scenarios|bench: .*= )' "$log" | sed "s/^/  [$k] /" || true
 		done
 	fi
 fi

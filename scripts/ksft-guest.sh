@@ -1,9 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Runs inside the VM (busybox sh): every executable /selftests/*_test, each
-# between "@@KSFT-BEGIN name" and "@@KSFT-END name rc=N" markers, killed after
-# $SEP_KSFT_TIMEOUT seconds (default 600).  scripts/check.sh parses the TAP.
+# Runs inside the VM (busybox sh).
+#  1. Every executable /selftests/*_test, each between "@@KSFT-BEGIN name"
+#     and "@@KSFT-END name rc=N" markers, killed after $SEP_KSFT_TIMEOUT
+#     seconds (default 600).
+#  2. The other programs, when present, each between "@@EXTRA-BEGIN name"
+#     and "@@EXTRA-END name rc=N": the scenario corpus (sep-scenario), the
+#     differential fuzzer ($SEP_FUZZ_OPS ops, seed $SEP_FUZZ_SEED), a short
+#     stress run ($SEP_STRESS_SECS s), an ioctl fuzz ($SEP_IOCTL_CALLS calls)
+#     and the benchmark smoke run.
+# scripts/check.sh parses both.
 
 t=${SEP_KSFT_TIMEOUT:-600}
 for p in /selftests/*_test; do
@@ -13,4 +20,19 @@ for p in /selftests/*_test; do
 	timeout -s KILL "$t" "$p"
 	echo "@@KSFT-END $n rc=$?"
 done
+
+extra() { # NAME CMD...
+	n=$1
+	shift
+	[ -x "$1" ] || return 0
+	echo "@@EXTRA-BEGIN $n"
+	timeout -s KILL "$t" "$@"
+	echo "@@EXTRA-END $n rc=$?"
+}
+
+extra scenarios /selftests/sep-scenario -q /selftests/scenarios
+extra fuzz /selftests/sep_fuzz -q -s "${SEP_FUZZ_SEED:-1}" -n "${SEP_FUZZ_OPS:-200000}"
+extra stress /selftests/sep_stress -t "${SEP_STRESS_SECS:-5}"
+extra ioctl-fuzz /selftests/sep_ioctl_fuzz -q -n "${SEP_IOCTL_CALLS:-100000}"
+extra bench /selftests/sep_bench -q
 exit 0

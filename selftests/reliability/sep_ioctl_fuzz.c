@@ -1,0 +1,928 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * sep_ioctl_fuzz: throw malformed ioctls at /dev/shadow_epoll.
+ *
+ *   sep_ioctl_fuzz [-n CALLS] [-j THREADS] [-s SEED] [-F] [-q]
+ *   sep_ioctl_fuzz -H
+ *
+ * Each call picks a target fd (the gateway, pooled instances and sources,
+ * eventfds, pipes, a socket, an O_PATH fd, bad numbers), a command (valid
+ * ones; valid numbers with random direction/size; random numbers in the
+ * shadow magic; fully random 32-bit numbers; a few generic ioctls) and an
+ * argument (a well-formed struct with random fields, random sizes, or a bad
+ * pointer: NULL, kernel addresses, unmapped, misaligned, straddling a
+ * PROT_NONE page).  Embedded pointers (events, timeout, sigmask, dump
+ * buffers) and fds get the same treatment.  Meanwhile a closer thread keeps
+ * closing and replacing the pooled fds, and a signal thread interrupts
+ * blocking waits.
+ *
+ * -F additionally runs an allocation-failure sweep (needs
+ * CONFIG_FAULT_INJECTION + FAILSLAB + debugfs): each valid operation is
+ * repeated with the 1st, 2nd, ... slab allocation of the call failing
+ * (/proc/thread-self/fail-nth) until it no longer reaches the failure.
+ *
+ * -H (hold test, root, run after rmmod shadow_epoll_kunit) checks that an
+ * instance made by SHADOW_EPOLL_IOC_CREATE and a source, each alone, keep
+ * the module loaded: delete_module("shadow_epoll") must fail with
+ * EAGAIN/EWOULDBLOCK (what the kernel returns for a module in use) or EBUSY
+ * while either is open, the gateway having been closed.  The final rmmod is
+ * left to the caller.
+ *
+ * Prints calls/s and a histogram of the results; fails on a kernel-internal
+ * errno (>= 512) leaking out, on a hang (no progress for 30 s), or when the
+ * device is missing (skip, exit 4).  A kernel splat is for the VM runner to
+ * notice.
+ */
+#define _GNU_SOURCE
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "sep_rel.h"
+
+#ifndef EPIOCSPARAMS
+#define EPIOCSPARAMS	_IOW(0x8A, 0x01, struct { __u32 a; __u16 b; __u8 c; __u8 d; })
+#define EPIOCGPARAMS	_IOR(0x8A, 0x02, struct { __u32 a; __u16 b; __u8 c; __u8 d; })
+#endif
+
+#define NPOOL	24
+#define NERR	600
+#define MAXTH	8
+#define PG	4096
+
+enum { T_GW, T_INST, T_SRC, T_EFD, T_PIPE, T_SOCK, T_OPATH };
+
+static int gw;
+static _Atomic int pool[NPOOL];
+static int opath;
+/* Shadow fds that are never closed: the gateway, an instance, a source. */
+static int stable[3];
+static _Atomic uint64_t calls, hist_ok, hist_err[NERR], hist_other;
+static _Atomic uint64_t fdret;
+static _Atomic int failures;
+static atomic_bool stop;
+static uint64_t ncalls = 1000000;
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (atomic_fetch_add(&failures, 1) >= 20)
+		return;
+	va_start(ap, fmt);
+	fprintf(stderr, "fuzz: FAIL: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+static int new_obj(uint64_t *s)
+{
+	int p[2], fd = -1;
+
+	switch (rel_below(s, 6)) {
+	case 0: case 1: {
+		struct shadow_epoll_create_args a = { .size = sizeof(a), .flags = EPOLL_CLOEXEC };
+
+		fd = ioctl(gw, SHADOW_EPOLL_IOC_CREATE, &a);
+		break;
+	}
+	case 2: case 3:
+		fd = rel_source(gw, (uint32_t)rel_rand(s));
+		break;
+	case 4:
+		fd = eventfd(rel_below(s, 2), EFD_NONBLOCK | EFD_CLOEXEC);
+		break;
+	case 5:
+		if (rel_below(s, 2)) {
+			if (pipe2(p, O_NONBLOCK | O_CLOEXEC) == 0) {
+				fd = p[rel_below(s, 2)];
+				close(p[fd == p[0]]);
+			}
+		} else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+				      0, p) == 0) {
+			fd = p[0];
+			close(p[1]);
+		}
+		break;
+	}
+	return fd;
+}
+
+/* Put a new fd into a random slot; close what was there (exactly once). */
+static void adopt(uint64_t *s, int fd)
+{
+	int old = atomic_exchange(&pool[rel_below(s, NPOOL)], fd);
+
+	if (old >= 0)
+		close(old);
+}
+
+static int rand_fd(uint64_t *s)
+{
+	static const int bad[] = { -1, -100, INT_MAX, 1 << 20, 1023 };
+
+	switch (rel_below(s, 16)) {
+	case 0: return bad[rel_below(s, 5)];
+	case 1: return opath;
+	case 2: case 3: return stable[rel_below(s, 3)];
+	case 4: return 3 + (int)rel_below(s, 61);	/* whatever is there */
+	default: return atomic_load(&pool[rel_below(s, NPOOL)]);
+	}
+}
+
+/* Per-thread memory: [0] RW, [1] RW, [2] PROT_NONE, [3] RW. */
+struct mem {
+	unsigned char *base;
+	unsigned char *unmapped;
+};
+
+static void *bad_ptr(uint64_t *s, struct mem *m, size_t len)
+{
+	switch (rel_below(s, 8)) {
+	case 0: return NULL;
+	case 1: return (void *)0xffff888000000000UL;
+	case 2: return (void *)0xffffffff81000000UL;
+	case 3: return (void *)(-1UL - rel_below(s, 64));
+	case 4: return m->unmapped + rel_below(s, PG);
+	case 5: return (void *)0x1000UL;
+	case 6: return (void *)(0x800000000000UL - rel_below(s, 16));	/* end of user space */
+	default: /* straddles the PROT_NONE page */
+		return m->base + 2 * PG - 1 - rel_below(s, len > 1 ? len - 1 : 1);
+	}
+}
+
+/* Where to put a struct of @len bytes, or a bad pointer. */
+static void *arg_ptr(uint64_t *s, struct mem *m, size_t len, bool *valid)
+{
+	uint32_t r = rel_below(s, 10);
+
+	*valid = true;
+	if (r < 6)
+		return m->base;
+	if (r < 8)
+		return m->base + 1 + rel_below(s, 7);		/* misaligned */
+	*valid = false;
+	return bad_ptr(s, m, len);
+}
+
+/* An embedded pointer: usually to valid scratch memory at @area. */
+static uint64_t emb_ptr(uint64_t *s, struct mem *m, unsigned char *area, size_t len)
+{
+	if (rel_below(s, 4))
+		return (uint64_t)(unsigned long)(area + (rel_below(s, 4) ? 0 : rel_below(s, 8)));
+	return (uint64_t)(unsigned long)bad_ptr(s, m, len);
+}
+
+static void fill_rand(uint64_t *s, unsigned char *p, size_t n)
+{
+	while (n >= 8) {
+		uint64_t v = rel_rand(s);
+
+		memcpy(p, &v, 8);
+		p += 8;
+		n -= 8;
+	}
+	while (n--)
+		*p++ = (unsigned char)rel_rand(s);
+}
+
+static uint32_t rand_size(uint64_t *s, uint32_t real)
+{
+	static const uint32_t odd[] = { 0, 4, 7, 8, 4096, 0xffffffff, 0x80000000, 1 << 20 };
+
+	switch (rel_below(s, 10)) {
+	case 0: return odd[rel_below(s, 8)];
+	case 1: return real - 4;
+	case 2: return real + 8;
+	case 3: return real + 4 * rel_below(s, 64);
+	default: return real;
+	}
+}
+
+static uint32_t rand_mask(uint64_t *s)
+{
+	static const uint32_t b[] = {
+		EPOLLIN, EPOLLOUT, EPOLLPRI, EPOLLERR, EPOLLHUP, EPOLLRDHUP,
+		EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE, EPOLLWAKEUP, EPOLLMSG,
+		EPOLLRDNORM, EPOLLWRBAND, 1u << 27,
+	};
+	uint32_t m = 0;
+	int k = rel_below(s, 4);
+
+	if (rel_below(s, 8) == 0)
+		return (uint32_t)rel_rand(s);
+	while (k--)
+		m |= b[rel_below(s, 14)];
+	return m;
+}
+
+/* Fill the struct for command number @nr at @p (valid memory, @cap bytes). */
+static void build(uint64_t *s, struct mem *m, unsigned int nr, unsigned char *p)
+{
+	unsigned char *scratch = m->base + PG;	/* page 1: embedded buffers */
+	bool sane = rel_below(s, 8) != 0;
+
+	fill_rand(s, p, 256);
+	fill_rand(s, scratch, 256);
+	switch (nr) {
+	case 0x01: {
+		struct shadow_epoll_create_args *a = (void *)p;
+
+		a->size = rand_size(s, sizeof(*a));
+		if (sane)
+			a->flags = rel_below(s, 2) ? 0 : EPOLL_CLOEXEC;
+		break;
+	}
+	case 0x02: {
+		struct shadow_epoll_ctl_args *a = (void *)p;
+		struct epoll_event *ev = (void *)scratch;
+
+		a->size = rand_size(s, sizeof(*a));
+		a->epfd = rand_fd(s);
+		a->fd = rand_fd(s);
+		a->op = sane ? 1 + (int)rel_below(s, 3) : (int)rel_rand(s);
+		ev->events = rand_mask(s);
+		a->event = rel_below(s, 8) ? emb_ptr(s, m, scratch, sizeof(*ev)) : 0;
+		break;
+	}
+	case 0x03: {
+		struct shadow_epoll_wait_args *a = (void *)p;
+		static const int maxev[] = { 0, 1, 2, 8, -1, INT_MAX, INT_MAX / 12 + 1, 341 };
+		struct timespec *ts = (void *)(scratch + 2048);
+		uint64_t *sig = (void *)(scratch + 2048 + 64);
+
+		a->size = rand_size(s, sizeof(*a));
+		a->flags = sane ? rel_below(s, 2) : (uint32_t)rel_rand(s);
+		a->epfd = rand_fd(s);
+		a->maxevents = maxev[rel_below(s, 8)];
+		a->events = emb_ptr(s, m, scratch, 12);
+		ts->tv_sec = rel_below(s, 8) ? 0 : (long)rel_rand(s);
+		ts->tv_nsec = rel_below(s, 8) ? (long)rel_below(s, 2000000) : (long)rel_rand(s);
+		a->timeout_ts = rel_below(s, 6) ? emb_ptr(s, m, (unsigned char *)ts, 16) : 0;
+		/*
+		 * Never block SIGALRM, whatever 8 bytes of sig[0..1] a
+		 * misaligned pointer picks: the watchdog must be able to end
+		 * a wait (bit 13 is bit 5 of byte 1 of any window).
+		 */
+		sig[0] = rel_rand(s) & 0xdfdfdfdfdfdfdfdfULL;
+		sig[1] = rel_rand(s) & 0xdfdfdfdfdfdfdfdfULL;
+		a->sigmask = rel_below(s, 3) ? 0 : emb_ptr(s, m, (unsigned char *)sig, 8);
+		if (a->sigmask != (uint64_t)(unsigned long)sig && rel_below(s, 2))
+			a->sigmask = 0;
+		a->sigsetsize = rel_below(s, 4) ? 8 : rel_rand(s);
+		a->timeout_ms = rel_below(s, 4) ? (int)rel_below(s, 3) - 1 : (int)rel_rand(s);
+		a->__reserved = sane ? 0 : (uint32_t)rel_rand(s);
+		break;
+	}
+	case 0x04:
+	case 0x05: {
+		struct shadow_epoll_dump_args *a = (void *)p;
+		static const uint32_t cnt[] = { 0, 1, 2, 8, 100, 0xffffffff, 0x10000000, 4096 / 24 };
+
+		a->size = rand_size(s, sizeof(*a));
+		a->epfd = rand_fd(s);
+		a->count = cnt[rel_below(s, 8)];
+		a->flags = sane ? 0 : (uint32_t)rel_rand(s);
+		a->entries = emb_ptr(s, m, scratch, 40);
+		break;
+	}
+	case 0x10: {
+		struct shadow_epoll_source_args *a = (void *)p;
+
+		a->size = rand_size(s, sizeof(*a));
+		a->flags = sane ? (rel_below(s, 2) ? 0 : O_CLOEXEC) : (uint32_t)rel_rand(s);
+		a->mask = rand_mask(s);
+		a->__reserved = sane ? 0 : (uint32_t)rel_rand(s);
+		break;
+	}
+	case 0x11:
+	case 0x12: {
+		struct shadow_epoll_source_trigger *t = (void *)p;
+		struct shadow_epoll_source_change *c = nr == 0x11 ? (void *)p : &t->change;
+
+		if (nr == 0x12) {
+			t->size = rand_size(s, sizeof(*t));
+			t->target_fd = rand_fd(s);
+			t->count = rel_below(s, 4) ? rel_below(s, 4) : (uint32_t)rel_rand(s);
+			t->__reserved = sane ? 0 : (uint32_t)rel_rand(s);
+		}
+		c->size = rand_size(s, sizeof(*c));
+		c->op = sane ? rel_below(s, 4) : (uint32_t)rel_rand(s);
+		c->mask = rand_mask(s);
+		c->key = rel_below(s, 2) ? 0 : rand_mask(s);
+		c->flags = sane ? rel_below(s, 4) : (uint32_t)rel_rand(s);
+		c->__reserved = sane ? 0 : (uint32_t)rel_rand(s);
+		break;
+	}
+	}
+}
+
+static const unsigned int valid_cmds[] = {
+	SHADOW_EPOLL_IOC_CREATE, SHADOW_EPOLL_IOC_CTL, SHADOW_EPOLL_IOC_WAIT,
+	SHADOW_EPOLL_IOC_READY, SHADOW_EPOLL_IOC_INTEREST, SHADOW_EPOLL_IOC_SOURCE,
+	SHADOW_EPOLL_IOC_SRC_SET, SHADOW_EPOLL_IOC_SRC_TRIGGER,
+};
+#define NVALID (sizeof(valid_cmds) / sizeof(valid_cmds[0]))
+
+/* What each fuzz thread is doing now, for the hang report. */
+struct cur {
+	_Atomic unsigned int cmd;
+	_Atomic int fd;
+	_Atomic unsigned long arg;
+	unsigned char copy[96];		/* the argument struct, if readable */
+	_Atomic int tid;
+};
+static struct cur cur[MAXTH];
+static __thread struct cur *me;
+
+static void one_call(uint64_t *s, struct mem *m)
+{
+	unsigned int cmd, nr;
+	bool valid;
+	unsigned char *p;
+	int fd, ret;
+	uint32_t r = rel_below(s, 100);
+
+	if (r < 45) {
+		cmd = valid_cmds[rel_below(s, NVALID)];
+	} else if (r < 65) {
+		cmd = valid_cmds[rel_below(s, NVALID)];
+		cmd = _IOC(rel_below(s, 4), SHADOW_EPOLL_IOC_MAGIC, _IOC_NR(cmd),
+			   rel_below(s, 4) ? rel_below(s, 128) : rel_below(s, 1u << 14));
+	} else if (r < 80) {
+		cmd = _IOC(rel_below(s, 4), SHADOW_EPOLL_IOC_MAGIC, rel_below(s, 0x20),
+			   rel_below(s, 1u << 14));
+	} else if (r < 88) {
+		cmd = (uint32_t)rel_rand(s);
+	} else {
+		static const unsigned int gen[] = {
+			EPIOCSPARAMS, EPIOCGPARAMS, FIONREAD, FIONBIO, FIOCLEX,
+			FIONCLEX, FIOASYNC, FIOQSIZE,
+		};
+		cmd = gen[rel_below(s, 8)];
+	}
+	nr = _IOC_NR(cmd);
+
+	/*
+	 * Target: fully random command numbers go only to the never-closed
+	 * shadow fds, so that they cannot reach socket or pipe ioctls;
+	 * shadow-magic and generic commands go to any fd (not 0-2).
+	 */
+	if (_IOC_TYPE(cmd) == SHADOW_EPOLL_IOC_MAGIC && rel_below(s, 10) < 7)
+		/* mostly the right kind: sources for SRC_*, gateways for the rest */
+		fd = (nr == 0x11 || nr == 0x12) == (rel_below(s, 8) != 0)
+			? stable[2] : stable[rel_below(s, 2)];
+	else if (r >= 80 && r < 88)
+		fd = stable[rel_below(s, 3)];
+	else if (rel_below(s, 10) < 7)
+		fd = stable[rel_below(s, 3)];
+	else
+		fd = rand_fd(s);
+
+	p = arg_ptr(s, m, 64, &valid);
+	if (valid)
+		build(s, m, _IOC_TYPE(cmd) == SHADOW_EPOLL_IOC_MAGIC ? nr : 0, p);
+	me->cmd = cmd;
+	me->fd = fd;
+	me->arg = (unsigned long)p;
+	if (valid)
+		memcpy(me->copy, p, sizeof(me->copy));
+	else
+		memset(me->copy, 0, sizeof(me->copy));
+	ret = ioctl(fd, cmd, p);
+	atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
+	if (ret >= 0) {
+		atomic_fetch_add_explicit(&hist_ok, 1, memory_order_relaxed);
+		if (_IOC_TYPE(cmd) == SHADOW_EPOLL_IOC_MAGIC && (nr == 0x01 || nr == 0x10) &&
+		    ret > 2 && fcntl(ret, F_GETFD) >= 0) {
+			atomic_fetch_add(&fdret, 1);
+			adopt(s, ret);
+		}
+	} else if (errno >= 0 && errno < NERR) {
+		atomic_fetch_add_explicit(&hist_err[errno], 1, memory_order_relaxed);
+		if (errno >= 512)
+			fail("kernel-internal errno %d leaked: fd %d cmd %#x arg %p",
+			     errno, fd, cmd, (void *)p);
+	} else {
+		atomic_fetch_add_explicit(&hist_other, 1, memory_order_relaxed);
+	}
+}
+
+struct targ {
+	uint64_t seed;
+	uint64_t n;
+	pthread_t self;
+	bool joined;
+	int idx;
+};
+
+static void dump_file(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, n, stdout);
+	close(fd);
+}
+
+/* Print what every fuzz thread is stuck in. */
+static void hang_report(int nth)
+{
+	char path[64];
+	int i, k;
+
+	for (i = 0; i < nth; i++) {
+		printf("fuzz: thread %d (tid %d): ioctl(fd %d, cmd %#x, arg %#lx), arg bytes:",
+		       i, cur[i].tid, cur[i].fd, cur[i].cmd, cur[i].arg);
+		for (k = 0; k < 96; k++)
+			printf("%s%02x", k % 16 ? " " : "\n  ", cur[i].copy[k]);
+		printf("\n");
+		snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", cur[i].tid);
+		printf("  wchan: ");
+		dump_file(path);
+		printf("\n  stack:\n");
+		snprintf(path, sizeof(path), "/proc/self/task/%d/stack", cur[i].tid);
+		dump_file(path);
+		snprintf(path, sizeof(path), "/proc/self/task/%d/status", cur[i].tid);
+		printf("  status:\n");
+		dump_file(path);
+	}
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", cur[0].fd);
+	fflush(stdout);
+}
+
+static struct mem mem_new(void)
+{
+	struct mem m;
+
+	m.base = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m.base == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	mprotect(m.base + 2 * PG, PG, PROT_NONE);
+	m.unmapped = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(m.unmapped, PG);
+	return m;
+}
+
+static void *fuzzer(void *arg)
+{
+	struct targ *t = arg;
+	uint64_t s = t->seed, i;
+	struct mem m = mem_new();
+
+	me = &cur[t->idx];
+	me->tid = (int)syscall(SYS_gettid);
+
+	for (i = 0; i < t->n && !atomic_load(&stop); i++)
+		one_call(&s, &m);
+	return NULL;
+}
+
+static void *closer(void *arg)
+{
+	struct targ *t = arg;
+	uint64_t s = t->seed;
+
+	while (!atomic_load(&stop)) {
+		int fd = new_obj(&s);
+
+		if (fd >= 0)
+			adopt(&s, fd);
+		usleep(50 + rel_below(&s, 200));
+	}
+	return NULL;
+}
+
+static void on_alrm(int sig)
+{
+	(void)sig;
+}
+
+/* ------------------------------------------------- allocation-failure sweep */
+
+static int write_file(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -1;
+	r = write(fd, v, strlen(v)) == (ssize_t)strlen(v) ? 0 : -1;
+	close(fd);
+	return r;
+}
+
+static int fail_nth_fd = -1;
+
+static void set_nth(int n)
+{
+	char b[16];
+	int l = snprintf(b, sizeof(b), "%d", n);
+
+	if (pwrite(fail_nth_fd, b, l, 0) != l)
+		fail("fail-nth write: %s", strerror(errno));
+}
+
+static int get_nth(void)
+{
+	char b[16] = "";
+
+	if (pread(fail_nth_fd, b, sizeof(b) - 1, 0) <= 0)
+		return -1;
+	return atoi(b);
+}
+
+/* One operation under test; returns the syscall result, cleans up. */
+typedef int (*fop_t)(int ep, int efd, int src);
+
+static int op_create(int ep, int efd, int src)
+{
+	int r = rel_create(&(struct rel_ep){ .gw = gw });
+
+	(void)ep, (void)efd, (void)src;
+	if (r >= 0)
+		close(r);
+	return r;
+}
+
+static int op_source(int ep, int efd, int src)
+{
+	int r = rel_source(gw, EPOLLIN);
+
+	(void)ep, (void)efd, (void)src;
+	if (r >= 0)
+		close(r);
+	return r;
+}
+
+static int op_add_efd(int ep, int efd, int src)
+{
+	struct rel_ep b = { .gw = gw };
+	int r = rel_ctl(&b, ep, EPOLL_CTL_ADD, efd, EPOLLIN, 1);
+
+	(void)src;
+	if (r == 0)
+		rel_ctl(&b, ep, EPOLL_CTL_DEL, efd, 0, 0);
+	return r;
+}
+
+static int op_add_src_close(int ep, int efd, int src)
+{
+	struct rel_ep b = { .gw = gw };
+	int s2 = rel_source(gw, EPOLLIN), r;
+
+	(void)efd, (void)src;
+	if (s2 < 0)
+		return -2;
+	r = rel_ctl(&b, ep, EPOLL_CTL_ADD, s2, EPOLLIN | EPOLLET, 2);
+	close(s2);	/* removal through __fput */
+	return r;
+}
+
+static int op_add_nested(int ep, int efd, int src)
+{
+	struct rel_ep b = { .gw = gw };
+	int in = rel_create(&b), r;
+
+	(void)efd, (void)src;
+	if (in < 0)
+		return -2;
+	r = rel_ctl(&b, in, EPOLL_CTL_ADD, ep, EPOLLIN, 3);
+	close(in);
+	return r;
+}
+
+static int op_mod(int ep, int efd, int src)
+{
+	struct rel_ep b = { .gw = gw };
+
+	(void)efd;
+	return rel_ctl(&b, ep, EPOLL_CTL_MOD, src, EPOLLIN | EPOLLOUT, 4);
+}
+
+static int op_wait(int ep, int efd, int src)
+{
+	struct rel_ep b = { .gw = gw };
+	struct epoll_event ev[4];
+
+	(void)efd, (void)src;
+	return rel_wait(&b, ep, ev, 4, 0);
+}
+
+static int op_dump(int ep, int efd, int src)
+{
+	struct shadow_epoll_interest_entry e[4];
+	struct shadow_epoll_dump_args d = {
+		.size = sizeof(d), .epfd = ep, .count = 4,
+		.entries = (uint64_t)(unsigned long)e,
+	};
+
+	(void)efd, (void)src;
+	return ioctl(gw, efd & 1 ? SHADOW_EPOLL_IOC_READY : SHADOW_EPOLL_IOC_INTEREST, &d);
+}
+
+static int op_src_set(int ep, int efd, int src)
+{
+	(void)ep, (void)efd;
+	return rel_src_change(src, SHADOW_EPOLL_SRC_POLLFREE, EPOLLIN, 0, 0);
+}
+
+static int op_trigger(int ep, int efd, int src)
+{
+	struct shadow_epoll_source_trigger t = {
+		.size = sizeof(t), .target_fd = src, .count = 1,
+		.change = { .op = SHADOW_EPOLL_SRC_OR, .mask = EPOLLOUT },
+	};
+	struct rel_ep b = { .gw = gw };
+	struct epoll_event ev[4];
+
+	(void)efd;
+	if (ioctl(src, SHADOW_EPOLL_IOC_SRC_TRIGGER, &t))
+		return -1;
+	return rel_wait(&b, ep, ev, 4, 0);
+}
+
+static int op_close_inst(int ep, int efd, int src)
+{
+	struct rel_ep b = { .gw = gw };
+	int in = rel_create(&b), r;
+
+	(void)ep;
+	if (in < 0)
+		return -2;
+	r = rel_ctl(&b, in, EPOLL_CTL_ADD, efd, EPOLLIN, 5);
+	if (!r)
+		r = rel_ctl(&b, in, EPOLL_CTL_ADD, src, EPOLLIN, 6);
+	close(in);
+	return r;
+}
+
+static const struct { const char *name; fop_t fn; } fops[] = {
+	{ "create", op_create }, { "source", op_source }, { "add", op_add_efd },
+	{ "add+close", op_add_src_close }, { "nest", op_add_nested },
+	{ "mod", op_mod }, { "wait", op_wait }, { "dump", op_dump },
+	{ "pollfree", op_src_set }, { "trigger", op_trigger },
+	{ "close", op_close_inst },
+};
+
+static int fault_sweep(void)
+{
+	int ep, efd, src, f, n, injected = 0, enomem = 0, other = 0;
+	struct rel_ep b = { .gw = gw };
+
+	if (write_file("/sys/kernel/debug/failslab/ignore-gfp-wait", "N") ||
+	    write_file("/sys/kernel/debug/failslab/verbose", "0")) {
+		printf("fuzz: fail-nth: SKIP (no /sys/kernel/debug/failslab)\n");
+		return 0;
+	}
+	fail_nth_fd = open("/proc/thread-self/fail-nth", O_RDWR | O_CLOEXEC);
+	if (fail_nth_fd < 0) {
+		printf("fuzz: fail-nth: SKIP (%s)\n", strerror(errno));
+		return 0;
+	}
+	for (f = 0; f < (int)(sizeof(fops) / sizeof(fops[0])); f++) {
+		int nf = 0;
+
+		ep = rel_create(&b);
+		efd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+		src = rel_source(gw, EPOLLIN);
+		if (ep < 0 || efd < 0 || src < 0 ||
+		    rel_ctl(&b, ep, EPOLL_CTL_ADD, src, EPOLLIN, 9)) {
+			fail("fail-nth setup: %s", strerror(errno));
+			return 1;
+		}
+		for (n = 1; n < 200; n++) {
+			int r, e, left;
+
+			set_nth(n);
+			r = fops[f].fn(ep, efd, src);
+			e = errno;
+			left = get_nth();
+			set_nth(0);
+			if (left > 0)
+				break;		/* the call made fewer than n attempts */
+			injected++, nf++;
+			if (r < 0 && e == ENOMEM)
+				enomem++;
+			else if (r < 0)
+				other++;
+			if (r < 0 && e >= 512)
+				fail("fail-nth %s #%d: kernel-internal errno %d", fops[f].name, n, e);
+		}
+		printf("fuzz: fail-nth %-9s %d failure point(s)\n", fops[f].name, nf);
+		close(src);
+		close(efd);
+		close(ep);
+	}
+	printf("fuzz: fail-nth: %d injected failures, %d ENOMEM, %d other errors\n",
+	       injected, enomem, other);
+	close(fail_nth_fd);
+	write_file("/sys/kernel/debug/failslab/ignore-gfp-wait", "Y");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- hold test */
+
+static int try_unload(const char *what)
+{
+	long r = syscall(SYS_delete_module, "shadow_epoll", O_NONBLOCK);
+
+	if (r == 0) {
+		printf("fuzz: hold: FAIL: shadow_epoll unloaded while %s was open\n", what);
+		return 1;
+	}
+	if (errno != EAGAIN && errno != EBUSY) {
+		printf("fuzz: hold: FAIL: delete_module with %s open: %s, not EAGAIN/EBUSY\n",
+		       what, strerror(errno));
+		return 1;
+	}
+	printf("fuzz: hold: rmmod refused while %s is open: %s\n", what,
+	       strerrorname_np(errno));
+	return 0;
+}
+
+static int hold_test(void)
+{
+	struct rel_ep b;
+	int inst, src, efd, bad = 0;
+
+	gw = open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
+	if (gw < 0) {
+		printf("fuzz: hold: FAIL: %s: %s\n", SHADOW_EPOLL_DEVICE, strerror(errno));
+		return 1;
+	}
+	b.kernel = false;
+	b.gw = gw;
+	bad |= try_unload("a /dev/shadow_epoll instance");
+	inst = rel_create(&b);
+	src = rel_source(gw, EPOLLIN);
+	efd = eventfd(1, EFD_CLOEXEC);
+	if (inst < 0 || src < 0 || efd < 0 ||
+	    rel_ctl(&b, inst, EPOLL_CTL_ADD, src, EPOLLIN, 1) ||
+	    rel_ctl(&b, inst, EPOLL_CTL_ADD, efd, EPOLLIN, 2)) {
+		printf("fuzz: hold: FAIL: setup: %s\n", strerror(errno));
+		return 1;
+	}
+	close(gw);
+	bad |= try_unload("an IOC_CREATE instance and a source");
+	close(inst);
+	bad |= try_unload("a source");
+	close(src);
+	close(efd);
+	return bad;
+}
+
+/* --------------------------------------------------------------------- main */
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t seed = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^ getpid(), last = 0;
+	int nth = 2, opt, i, quiet = 0, sweep = 0;
+	struct targ ta[MAXTH + 1];
+	struct rlimit rl = { 4096, 4096 };
+	struct sigaction sa = { .sa_handler = on_alrm };	/* no SA_RESTART */
+	double t0, t1, tprog;
+
+	while ((opt = getopt(argc, argv, "n:j:s:FqH")) != -1) {
+		switch (opt) {
+		case 'H': return hold_test();
+		case 'n': ncalls = strtoull(optarg, NULL, 0); break;
+		case 'j': nth = atoi(optarg); break;
+		case 's': seed = strtoull(optarg, NULL, 0); break;
+		case 'F': sweep = 1; break;
+		case 'q': quiet = 1; break;
+		default:
+			fprintf(stderr, "usage: sep_ioctl_fuzz [-n calls] [-j threads] [-s seed] [-F] [-q]\n");
+			return 2;
+		}
+	}
+	if (nth < 1 || nth > MAXTH)
+		nth = 2;
+	if (!seed)
+		seed = 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	setrlimit(RLIMIT_NOFILE, &rl);
+	signal(SIGPIPE, SIG_IGN);
+	sigaction(SIGALRM, &sa, NULL);
+
+	gw = open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
+	if (gw < 0) {
+		printf("fuzz: SKIP: %s: %s\n", SHADOW_EPOLL_DEVICE, strerror(errno));
+		return 4;
+	}
+	opath = open("/", O_PATH | O_CLOEXEC);
+	stable[0] = gw;
+	stable[1] = rel_create(&(struct rel_ep){ .gw = gw });
+	stable[2] = rel_source(gw, EPOLLIN);
+	if (stable[1] < 0 || stable[2] < 0) {
+		perror("fuzz: setup");
+		return 1;
+	}
+	{
+		uint64_t s = seed;
+
+		for (i = 0; i < NPOOL; i++)
+			pool[i] = new_obj(&s);
+	}
+	printf("fuzz: %llu calls, %d threads + closer, seed %#llx\n",
+	       (unsigned long long)ncalls, nth, (unsigned long long)seed);
+
+	t0 = now();
+	for (i = 0; i <= nth; i++) {
+		ta[i].seed = seed + 0xD1B54A32D192ED03ULL * (i + 1);
+		ta[i].n = ncalls / nth + (i < (int)(ncalls % nth));
+		ta[i].joined = false;
+		ta[i].idx = i;
+		if (pthread_create(&ta[i].self, NULL, i < nth ? fuzzer : closer, &ta[i])) {
+			perror("pthread_create");
+			return 1;
+		}
+	}
+	/* watchdog: interrupt waits every 20 ms, detect hangs */
+	tprog = now();
+	for (;;) {
+		uint64_t c = atomic_load(&calls);
+		bool done = true;
+
+		for (i = 0; i < nth; i++) {
+			if (ta[i].joined)
+				continue;
+			if (pthread_tryjoin_np(ta[i].self, NULL) == EBUSY) {
+				done = false;
+				pthread_kill(ta[i].self, SIGALRM);
+			} else {
+				ta[i].joined = true;
+			}
+		}
+		if (done)
+			break;
+		if (c != last) {
+			last = c;
+			tprog = now();
+		} else if (now() - tprog > 30) {
+			fail("no progress for 30 s after %llu calls: a call hangs",
+			     (unsigned long long)c);
+			hang_report(nth);
+			fflush(NULL);
+			_exit(3);
+		}
+		if (!quiet && (int)(now() - t0) / 10 != (int)(now() - t0 - 0.02) / 10)
+			fprintf(stderr, "fuzz: %llu calls\n", (unsigned long long)c);
+		usleep(20000);
+	}
+	t1 = now();
+	atomic_store(&stop, true);
+	pthread_join(ta[nth].self, NULL);
+
+	printf("fuzz: %llu calls in %.1f s, %.0f calls/s, %llu fds returned\n",
+	       (unsigned long long)atomic_load(&calls), t1 - t0,
+	       atomic_load(&calls) / (t1 - t0), (unsigned long long)atomic_load(&fdret));
+	printf("fuzz: results: ok %llu", (unsigned long long)atomic_load(&hist_ok));
+	for (i = 0; i < NERR; i++) {
+		uint64_t v = atomic_load(&hist_err[i]);
+
+		if (v)
+			printf(", %s(%d) %llu", i < 134 ? strerrorname_np(i) : "E?", i,
+			       (unsigned long long)v);
+	}
+	if (atomic_load(&hist_other))
+		printf(", other %llu", (unsigned long long)atomic_load(&hist_other));
+	printf("\n");
+
+	if (sweep)
+		fault_sweep();
+
+	for (i = 0; i < NPOOL; i++)
+		if (pool[i] >= 0)
+			close(pool[i]);
+	close(gw);
+	if (atomic_load(&failures)) {
+		printf("fuzz: FAILED: %d failure(s)\n", atomic_load(&failures));
+		return 1;
+	}
+	printf("fuzz: ok\n");
+	return 0;
+}
