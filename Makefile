@@ -12,6 +12,7 @@
 #   make kunit         KUnit suites with kunit.py (scripts/kunit.sh)
 #   make selftests     build the kselftests into build/selftests/
 #   make vm CMD='...'  boot KERNEL with the module loaded and run CMD
+#   make fuzz [SEED=s] [OPS=n] [TRACE_LEN=n]  differential fuzzer in the VM
 #   make clean         remove build/
 #
 # Variables:
@@ -25,6 +26,9 @@
 
 KDIR ?= /lib/modules/$(shell uname -r)/build
 KERNEL ?= 6.1
+SEED ?= 1
+OPS ?= 1000000
+TRACE_LEN ?= 400
 # The release a build tree belongs to: /lib/modules/<release>/build or
 # .../linux-headers-<release>, else the tree's include/config/kernel.release.
 KVER = $(or $(patsubst /lib/modules/%/build,%,$(filter /lib/modules/%/build,$(KDIR))),$\
@@ -64,7 +68,12 @@ selftests:
 vm:
 	@scripts/vm-run.sh --kernel "$(KERNEL)" -- $${CMD:+sh -c "$$CMD"}
 
+fuzz:
+	@$(MAKE) -s -C selftests/fuzz OUTPUT="$(CURDIR)/build/selftests"
+	@scripts/vm-run.sh --kernel "$(KERNEL)" --smp 1 --timeout 1800 -- \
+		sep_fuzz -s "$(SEED)" -n "$(OPS)" -t "$(TRACE_LEN)"
+
 clean:
 	rm -rf build
 
-.PHONY: all modules deps run check style kunit selftests vm clean
+.PHONY: all modules deps run check style kunit selftests vm fuzz clean
