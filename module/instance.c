@@ -241,6 +241,8 @@ static void sep_remove(struct sep_instance *ep, struct sep_item *item,
 	sep_unqueue(ep, item);
 	rb_erase_cached(&item->rbn, &ep->rbr);
 	ep->nitems--;
+	if (item->real_epoll)
+		WRITE_ONCE(ep->nreal, ep->nreal - 1);
 	atomic_long_dec(&ep->user->watches);
 	if (mine)
 		sep_item_free(item);
@@ -285,7 +287,8 @@ bool sep_file_is_epoll(struct file *file)
 }
 
 static __poll_t __sep_instance_poll(struct sep_instance *ep,
-				    struct poll_table_struct *wait, int depth);
+				    struct poll_table_struct *wait, int depth,
+				    unsigned int subclass);
 
 static bool sep_in_ext_poll(void)
 {
@@ -313,8 +316,8 @@ static __poll_t sep_item_poll(struct sep_item *item, poll_table *pt, int depth)
 		return 0;
 	pt->_key = item->events;
 	if (sep_is_shadow_file(file))
-		res = __sep_instance_poll(file->private_data, pt, depth);
-	else if (depth && sep_file_is_epoll(file) && sep_in_ext_poll())
+		res = __sep_instance_poll(file->private_data, pt, depth, depth);
+	else if (depth && item->real_epoll && sep_in_ext_poll())
 		res = 0;	/* possibly a cycle through a real epoll */
 	else
 		res = vfs_poll(file, pt);
@@ -330,18 +333,62 @@ static __poll_t sep_scan_poll(struct sep_item *item, int depth, void *ctx)
 	return sep_item_poll(item, &pt, depth);
 }
 
+/*
+ * Lockdep subclass of an instance mutex taken by a poll from outside (a real
+ * epoll or poll(2)).  Internal nesting uses the depth (0..SEP_MAX_NESTS+1);
+ * an instance entered from outside never polls a real epoll in turn (see
+ * sep_item_poll()), so this keeps "real epoll -> instance" apart from
+ * "instance -> real epoll" and lockdep sees no false cycle.
+ */
+#define SEP_EXT_SUBCLASS	7
+
+/* Lock @ep->mtx and record the owner (re-entry through a real epoll). */
+static void sep_mtx_lock(struct sep_instance *ep, unsigned int subclass)
+{
+	mutex_lock_nested(&ep->mtx, subclass);
+	WRITE_ONCE(ep->owner, current);
+}
+
+static void sep_mtx_unlock(struct sep_instance *ep)
+{
+	WRITE_ONCE(ep->owner, NULL);
+	mutex_unlock(&ep->mtx);
+}
+
 static __poll_t __sep_instance_poll(struct sep_instance *ep, poll_table *wait,
-				    int depth)
+				    int depth, unsigned int subclass)
 {
 	static const struct sep_scan_ops ops = { .poll = sep_scan_poll };
 	__poll_t res;
 
 	poll_wait(ep->file, &ep->poll_wait, wait);
 
-	mutex_lock_nested(&ep->mtx, depth);
+	/*
+	 * This task already holds our mutex: we were re-entered through a
+	 * real epoll that this instance watches and that watches it (a
+	 * cycle a module cannot refuse at ADD time).  Report "not ready"
+	 * rather than deadlock.
+	 */
+	if (READ_ONCE(ep->owner) == current)
+		return 0;
+
+	/*
+	 * Polled from outside while we watch a real epoll: that epoll may be
+	 * the caller, holding its mutex while we would take ours, and another
+	 * task may be scanning us and about to poll it (ABBA).  Do not wait:
+	 * if the mutex is busy, answer from the lists without re-polling.
+	 */
+	if (subclass == SEP_EXT_SUBCLASS && READ_ONCE(ep->nreal)) {
+		if (!mutex_trylock(&ep->mtx))
+			return sep_events_available(ep) ?
+			       EPOLLIN | EPOLLRDNORM : 0;
+		WRITE_ONCE(ep->owner, current);
+	} else {
+		sep_mtx_lock(ep, subclass);
+	}
 	sep_reap_dead(ep);
 	res = sep_scan_ready(ep, &ops, NULL, depth);
-	mutex_unlock(&ep->mtx);
+	sep_mtx_unlock(ep);
 	return res;
 }
 
@@ -365,7 +412,7 @@ __poll_t sep_instance_poll(struct sep_instance *ep, poll_table *wait, int depth)
 	list_add(&self.node, &sep_ext_polls);
 	spin_unlock(&sep_ext_lock);
 
-	res = __sep_instance_poll(ep, wait, depth);
+	res = __sep_instance_poll(ep, wait, depth, SEP_EXT_SUBCLASS);
 
 	spin_lock(&sep_ext_lock);
 	list_del(&self.node);
@@ -598,10 +645,13 @@ static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
 	item->fd = fd;
 	item->events = epds->events;
 	item->data = epds->data;
+	item->real_epoll = !sep_is_shadow_file(tfile) && sep_file_is_epoll(tfile);
 
 	sep_index_add(item);
 	sep_rb_insert(ep, item);
 	ep->nitems++;
+	if (item->real_epoll)
+		WRITE_ONCE(ep->nreal, ep->nreal + 1);
 
 	if (tf) {
 		if (!sep_file_is_epoll(tfile))
@@ -698,12 +748,12 @@ int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
 	bool full_check = false;
 	int error;
 
-	mutex_lock(&ep->mtx);
+	sep_mtx_lock(ep, 0);
 	if (op == EPOLL_CTL_ADD &&
 	    (sep_file_is_watched(epfile) || READ_ONCE(epfile->f_ep) ||
 	     READ_ONCE(ep->gen) == READ_ONCE(sep_loop_gen) ||
 	     sep_file_is_epoll(tfile))) {
-		mutex_unlock(&ep->mtx);
+		sep_mtx_unlock(ep);
 		mutex_lock(&sep_nested_mutex);
 		sep_loop_gen++;
 		full_check = true;
@@ -712,12 +762,12 @@ int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
 			if (error)
 				goto out_nested;
 		}
-		mutex_lock(&ep->mtx);
+		sep_mtx_lock(ep, 0);
 	}
 
 	error = sep_ctl_locked(ep, op, tfile, fd, epds,
 			       full_check ? &tf : NULL);
-	mutex_unlock(&ep->mtx);
+	sep_mtx_unlock(ep);
 
 out_nested:
 	if (full_check) {
@@ -777,10 +827,10 @@ static int sep_send_events(struct sep_instance *ep, sep_copy_fn copy,
 	if (fatal_signal_pending(current))
 		return -EINTR;
 
-	mutex_lock(&ep->mtx);
+	sep_mtx_lock(ep, 0);
 	sep_reap_dead(ep);
 	res = sep_deliver(ep, &ops, ctx, maxevents);
-	mutex_unlock(&ep->mtx);
+	sep_mtx_unlock(ep);
 	return res;
 }
 

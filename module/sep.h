@@ -111,6 +111,7 @@ struct sep_pwq {
  *            &sep_instance.mtx until the item is unhooked
  * @nwait:    hooks created at ADD, -1 after an allocation failure
  * @pinned:   the item holds a reference on @file (no __fput hook)
+ * @real_epoll: @file is a real (in-tree) epoll instance
  * @dying:    the watched file reached its final fput; set under
  *            &sep_instance.lock by the release handler
  * @orphan:   the instance let go of this item while its file was being
@@ -134,6 +135,7 @@ struct sep_item {
 	struct sep_pwq *pwqlist;
 	int nwait;
 	bool pinned;
+	bool real_epoll;
 	bool dying;
 	bool orphan;
 	struct rcu_head rcu;
@@ -156,9 +158,12 @@ struct sep_item {
  * @poll_wait: tasks polling this instance (poll/select, outer epolls)
  * @rbr:       the interest set; protected by @mtx
  * @nitems:    number of registrations; protected by @mtx
+ * @nreal:     registrations watching a real epoll; written under @mtx
  * @file:      the instance's own file
  * @user:      the creator's watch counter (max_user_watches)
  * @refcount:  the file holds one reference, each orphan item one
+ * @owner:     the task holding @mtx in ctl or a scan, or NULL (detects a
+ *             re-entry through a real epoll, which would self-deadlock)
  * @nests:     lockdep subclass used while waking @poll_wait
  * @gen:       loop-check generation memo; protected by sep_nested_mutex
  * @loop_check_depth: memoised depth for @gen
@@ -179,9 +184,11 @@ struct sep_instance {
 	wait_queue_head_t poll_wait;
 	struct rb_root_cached rbr;
 	unsigned long nitems;
+	unsigned int nreal;
 	struct file *file;
 	struct sep_user *user;
 	refcount_t refcount;
+	struct task_struct *owner;
 	u8 nests;
 	u64 gen;
 	int loop_check_depth;

@@ -154,8 +154,14 @@ static int sep_poll_callback(wait_queue_entry_t *wait, unsigned int mode,
 		else
 			wake_up(&ep->wq);
 	}
-	/* Pollers that race with this re-check through a scan anyway. */
-	if (waitqueue_active(&ep->poll_wait))
+	/*
+	 * Pollers that race with this re-check through a scan anyway.  An
+	 * item watching a real epoll does not propagate when a real epoll
+	 * watches us: that may be the same one (a cycle a module cannot
+	 * refuse), and its wakeup would re-take the lock its caller holds.
+	 */
+	if (waitqueue_active(&ep->poll_wait) &&
+	    !(item->real_epoll && READ_ONCE(ep->file->f_ep)))
 		pwake = true;
 
 out_unlock:

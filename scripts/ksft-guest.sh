@@ -33,6 +33,7 @@ extra() { # NAME CMD...
 extra scenarios /selftests/sep-scenario -q /selftests/scenarios
 extra fuzz /selftests/sep_fuzz -q -s "${SEP_FUZZ_SEED:-1}" -n "${SEP_FUZZ_OPS:-200000}"
 extra stress /selftests/sep_stress -t "${SEP_STRESS_SECS:-5}"
+extra cycle-stress /selftests/sep_stress -X "${SEP_STRESS_SECS:-5}"
 extra ioctl-fuzz /selftests/sep_ioctl_fuzz -q -n "${SEP_IOCTL_CALLS:-100000}"
 extra bench /selftests/sep_bench -q
 exit 0
