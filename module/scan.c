@@ -109,26 +109,38 @@ void sep_start_scan(struct sep_instance *ep, struct list_head *txlist)
 }
 EXPORT_SYMBOL_IF_KUNIT(sep_start_scan);
 
-/**
- * sep_done_scan() - close a scan and rebuild the ready list
- * @ep:     the instance
- * @txlist: the scan's private list (undelivered leftovers)
- *
- * The overflow list is LIFO; head-inserting while walking it newest to
- * oldest leaves the arrivals in callback order, in front of whatever the
- * scan re-queued (level-triggered items).  Items still linked (leftovers,
- * re-queued ones) keep their place.  The leftovers then go in front of all.
- * If something is queued, one more exclusive waiter is woken.
- *
- * Context: process; caller holds @ep->mtx.  Takes @ep->lock.
+/*
+ * What sep_deliver() still owes the item it delivered last: the step after a
+ * successful copy, done under @ep->lock together with the next list change
+ * (the unlink of the next item, or the done step), so that a delivered item
+ * costs one lock round-trip.  No pause (fault, userfaultfd) can happen in
+ * between: it is applied before the next item is re-polled or copied, so
+ * every state the ready dump can observe is unchanged.
  */
-void sep_done_scan(struct sep_instance *ep, struct list_head *txlist)
+static void sep_settle_locked(struct sep_instance *ep, struct sep_item *item)
+{
+	__poll_t events;
+
+	lockdep_assert_held(&ep->lock);
+	if (!item)
+		return;
+	events = item->events;
+	if (events & EPOLLONESHOT)
+		WRITE_ONCE(item->events, events & SEP_PRIVATE_BITS);
+	else if (!(events & EPOLLET))
+		list_add_tail(&item->rdllink, &ep->rdllist);
+}
+
+/* sep_done_scan(), first settling @settle (see sep_settle_locked()). */
+static void __sep_done_scan(struct sep_instance *ep, struct list_head *txlist,
+			    struct sep_item *settle)
 {
 	struct sep_item *item, *next;
 
 	lockdep_assert_held(&ep->mtx);
 
 	spin_lock_irq(&ep->lock);
+	sep_settle_locked(ep, settle);
 	for (next = ep->ovflist; (item = next) != NULL; ) {
 		next = item->ovf_next;
 		item->ovf_next = SEP_UNACTIVE_PTR;
@@ -147,6 +159,24 @@ void sep_done_scan(struct sep_instance *ep, struct list_head *txlist)
 		wake_up(&ep->wq);
 	spin_unlock_irq(&ep->lock);
 }
+
+/**
+ * sep_done_scan() - close a scan and rebuild the ready list
+ * @ep:     the instance
+ * @txlist: the scan's private list (undelivered leftovers)
+ *
+ * The overflow list is LIFO; head-inserting while walking it newest to
+ * oldest leaves the arrivals in callback order, in front of whatever the
+ * scan re-queued (level-triggered items).  Items still linked (leftovers,
+ * re-queued ones) keep their place.  The leftovers then go in front of all.
+ * If something is queued, one more exclusive waiter is woken.
+ *
+ * Context: process; caller holds @ep->mtx.  Takes @ep->lock.
+ */
+void sep_done_scan(struct sep_instance *ep, struct list_head *txlist)
+{
+	__sep_done_scan(ep, txlist, NULL);
+}
 EXPORT_SYMBOL_IF_KUNIT(sep_done_scan);
 
 /* Take @item off whatever list it is on (scan list or ready list). */
@@ -155,22 +185,6 @@ static void sep_unlink_locked(struct sep_instance *ep, struct sep_item *item)
 	spin_lock_irq(&ep->lock);
 	list_del_init(&item->rdllink);
 	spin_unlock_irq(&ep->lock);
-}
-
-/* After a successful copy: disarm ONESHOT, re-queue LT, leave ET. */
-static void sep_after_delivery(struct sep_instance *ep, struct sep_item *item)
-{
-	__poll_t events = item->events;
-
-	if (events & EPOLLONESHOT) {
-		spin_lock_irq(&ep->lock);
-		WRITE_ONCE(item->events, events & SEP_PRIVATE_BITS);
-		spin_unlock_irq(&ep->lock);
-	} else if (!(events & EPOLLET)) {
-		spin_lock_irq(&ep->lock);
-		list_add_tail(&item->rdllink, &ep->rdllist);
-		spin_unlock_irq(&ep->lock);
-	}
 }
 
 /**
@@ -186,7 +200,7 @@ static void sep_after_delivery(struct sep_instance *ep, struct sep_item *item)
 int sep_deliver(struct sep_instance *ep, const struct sep_scan_ops *ops,
 		void *ctx, int maxevents)
 {
-	struct sep_item *item, *tmp;
+	struct sep_item *item, *tmp, *settle = NULL;
 	LIST_HEAD(txlist);
 	__poll_t revents;
 	int res = 0;
@@ -198,7 +212,15 @@ int sep_deliver(struct sep_instance *ep, const struct sep_scan_ops *ops,
 		/* Room first: the item stays queued, untouched, if full. */
 		if (res >= maxevents)
 			break;
-		sep_unlink_locked(ep, item);
+		/*
+		 * Settle the previous delivery (disarm ONESHOT, re-queue LT)
+		 * and unlink this item in one critical section.
+		 */
+		spin_lock_irq(&ep->lock);
+		sep_settle_locked(ep, settle);
+		settle = NULL;
+		list_del_init(&item->rdllink);
+		spin_unlock_irq(&ep->lock);
 		revents = ops->poll(item, 1, ctx);
 		if (!revents)
 			continue;
@@ -211,9 +233,9 @@ int sep_deliver(struct sep_instance *ep, const struct sep_scan_ops *ops,
 			break;
 		}
 		res++;
-		sep_after_delivery(ep, item);
+		settle = item;
 	}
-	sep_done_scan(ep, &txlist);
+	__sep_done_scan(ep, &txlist, settle);
 	return res;
 }
 EXPORT_SYMBOL_IF_KUNIT(sep_deliver);
