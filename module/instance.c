@@ -172,6 +172,7 @@ void sep_instance_free(struct sep_instance *ep)
 	sep_user_put(ep->user);
 	kfree_rcu(ep, rcu);
 }
+EXPORT_SYMBOL_IF_KUNIT(sep_instance_free);
 
 /*
  * Interest set: an rbtree keyed by (file address, fd), compared as the

@@ -380,6 +380,7 @@ bool sep_file_is_watched(struct file *file)
 	rcu_read_unlock();
 	return found;
 }
+EXPORT_SYMBOL_IF_KUNIT(sep_file_is_watched);
 
 /**
  * sep_watchers_walk() - call @fn for each live item watching @file

@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Reliability run on the debug kernel (KASAN, lockdep, kmemleak, debug
+# objects, fault injection; scripts/debug-kernel.config):
+#
+#   scripts/debug-check.sh [--stress SEC] [--fuzz CALLS] [--timeout SEC] [--no-selftests]
+#
+#  1. build the debug kernel (cached, scripts/debug-kernel.sh), the module and
+#     shadow_epoll_kunit.ko against it, the selftests and the reliability
+#     programs (selftests/reliability);
+#  2. boot it (scripts/vm-run.sh, which fails on any splat) and in the guest:
+#     check the __fput kprobe is active; insmod kunit.ko +
+#     shadow_epoll_kunit.ko and count the KUnit cases from debugfs; run every
+#     /selftests/*_test; sep_stress on the shadow (and briefly on in-tree
+#     epoll); sep_ioctl_fuzz with the allocation-failure sweep; a kmemleak
+#     scan (a leak whose trace names shadow_epoll fails); rmmod of the KUnit
+#     module; rmmod shadow_epoll must be refused while an instance or a
+#     source is open and succeed after; a last kmemleak scan;
+#  3. print "debug: N passed, N failed, N skipped" and exit non-zero on any
+#     failure (a splat is reported with its trace from the console log).
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+stress=30 fuzz=${SEP_FUZZ_CALLS:-100000} timeout=2400 selftests=1
+while (($#)); do
+	case $1 in
+	--stress) stress=${2:?}; shift 2 ;;
+	--fuzz) fuzz=${2:?}; shift 2 ;;
+	--timeout) timeout=${2:?}; shift 2 ;;
+	--no-selftests) selftests=0; shift ;;
+	-h | --help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "debug-check.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+
+log() { echo "debug-check: $*" >&2; }
+
+# --- 1. builds --------------------------------------------------------------
+B=$("$REPO/scripts/debug-kernel.sh")
+KIMG=$B/arch/x86/boot/bzImage
+MOD=$REPO/build/mod-debug-6.12
+log "module + KUnit module against $B"
+SEP_MOD_DIR=$MOD "$REPO/scripts/build-module.sh" debug-6.12 "$B" >"$REPO/build/debug-module.log" 2>&1 || {
+	cat "$REPO/build/debug-module.log" >&2
+	log "module build failed"
+	exit 1
+}
+for ko in module/shadow_epoll.ko kunit/shadow_epoll_kunit.ko; do
+	[[ -f $MOD/$ko ]] || { log "missing $MOD/$ko"; exit 1; }
+done
+
+log "selftests + reliability programs"
+if ((selftests)); then
+	make -s -C "$REPO/selftests" >&2 || { log "selftests build failed"; exit 1; }
+fi
+make -s -C "$REPO/selftests/reliability" >&2 || { log "reliability build failed"; exit 1; }
+
+# The KUnit suites the guest must report: every .name = "shadow_epoll_*" in
+# the sources listed in kunit/Kbuild.
+suites=$(grep -o '[a-z0-9_]*\.o' "$REPO/kunit/Kbuild" | grep -vx 'shadow_epoll_kunit\.o' |
+	sed 's/\.o$//' | sort -u | while read -r o; do
+		if [[ -f $REPO/kunit/$o.c ]]; then
+			sed -n 's/.*\.name *= *"\(shadow_epoll_[a-z0-9_]*\)".*/\1/p' "$REPO/kunit/$o.c"
+		fi
+	done | sort -u | tr '\n' ' ')
+log "expected KUnit suites: ${suites:-none}"
+
+# --- 2. the guest script ----------------------------------------------------
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cat >"$WORK/debug-guest.sh" <<'GUEST'
+#!/bin/sh
+# Runs in the debug VM (busybox sh); prints "@@DBG <name> pass|fail|skip [detail]".
+STRESS=$1 FUZZ=$2 SUITES=$3
+KL=/sys/kernel/debug/kmemleak
+res() { echo "@@DBG $1 $2${3:+ $3}"; }
+quiet() { echo "$1" >/proc/sys/kernel/printk; }	# console log level
+
+# kmemleak: scan (twice: objects modified since the last scan are skipped)
+# with info messages off the console; the report is judged here, not by the
+# runner's "suspected memory leak" pattern.
+kscan() {
+	[ -e $KL ] || return 0
+	quiet 5
+	echo scan >$KL; sleep 1; echo scan >$KL
+	quiet 7
+}
+kreport() { # name
+	if [ ! -e $KL ]; then
+		res "kmemleak.$1" fail "no $KL"
+		return
+	fi
+	cat $KL >/tmp/kml 2>/dev/null
+	n=$(grep -c '^unreferenced object' /tmp/kml)
+	ours=$(awk '/^unreferenced object/{if(o)c++; o=0} /\[shadow_epoll\]/{o=1} END{if(o)c++; print c+0}' /tmp/kml)
+	echo "kmemleak ($1): $n unreferenced object(s), $ours attributed to shadow_epoll"
+	if [ "$ours" != 0 ]; then
+		cat /tmp/kml
+		res "kmemleak.$1" fail "$ours leak(s) in shadow_epoll"
+	else
+		[ "$n" = 0 ] || { echo "(not shadow_epoll's:)"; head -n 60 /tmp/kml; }
+		res "kmemleak.$1" pass "$n unrelated"
+	fi
+	echo clear >$KL
+}
+
+echo "== kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/{print $2/1024 " MB"}' /proc/meminfo)"
+if [ -e $KL ]; then
+	kscan; echo clear >$KL	# forget boot-time objects
+else
+	res kmemleak.boot fail "no $KL"
+fi
+
+# the module must have its __fput kprobe (else it silently pins files)
+if dmesg | grep -q 'no kprobe on __fput'; then
+	res kprobe fail "$(dmesg | grep 'no kprobe on __fput')"
+else
+	res kprobe pass
+fi
+
+# --- KUnit
+echo "== KUnit"
+if [ -f /lib/modules/kunit.ko ]; then
+	insmod /lib/modules/kunit.ko enable=1 || res kunit.insmod fail "kunit.ko"
+fi
+if insmod /lib/modules/shadow_epoll_kunit.ko; then
+	for s in $SUITES; do
+		f=/sys/kernel/debug/kunit/$s/results
+		if [ ! -f $f ]; then
+			res "kunit.$s" fail "suite did not run (no $f)"
+			continue
+		fi
+		echo "@@KTAP-BEGIN $s"; cat $f; echo "@@KTAP-END"
+		awk -v s=$s '
+			/^    (not )?ok [0-9]+ / {
+				name = $0; sub(/^    (not )?ok [0-9]+ /, "", name); sub(/ #.*/, "", name)
+				st = ($0 ~ /^    not ok/) ? "fail" : ($0 ~ /# SKIP/ ? "skip" : "pass")
+				print "@@DBG kunit." s "." name " " st; n++
+			}
+			END { if (!n) print "@@DBG kunit." s " fail no test cases" }' $f
+	done
+else
+	res kunit.insmod fail "shadow_epoll_kunit.ko"
+fi
+
+# --- differential kselftests (TAP from the harness)
+echo "== kselftests"
+for t in /selftests/*_test; do
+	[ -x "$t" ] || continue
+	b=${t##*/}
+	timeout -s KILL 600 $t >/tmp/$b.log 2>&1
+	rc=$?
+	cat /tmp/$b.log
+	awk -v b=$b '
+		/^ok [0-9]+ / { name = $0; sub(/^ok [0-9]+ /, "", name); st = "pass"
+			if (name ~ /# SKIP/) st = "skip"; sub(/ #.*/, "", name)
+			print "@@DBG ksft." b "." name " " st }
+		/^not ok [0-9]+ / { name = $0; sub(/^not ok [0-9]+ /, "", name); sub(/ #.*/, "", name)
+			print "@@DBG ksft." b "." name " fail"; bad++ }
+		END { exit bad ? 1 : 0 }' /tmp/$b.log
+	seen_fail=$?
+	if [ $rc != 0 ] && [ $rc != 4 ] && [ $seen_fail = 0 ]; then
+		res "ksft.$b" fail "exit $rc without a failing TAP line"
+	fi
+done
+
+# --- stress
+echo "== sep_stress (shadow, ${STRESS}s)"
+if sep_stress -t "$STRESS" -w 4 -p 3 -c 2; then res stress.shadow pass; else res stress.shadow fail "exit $?"; fi
+echo "== sep_stress (in-tree epoll, 10s)"
+if sep_stress -k -t 10 -w 4 -p 3 -c 2; then res stress.kernel pass; else res stress.kernel fail "exit $?"; fi
+
+# --- fuzz
+echo "== sep_ioctl_fuzz ($FUZZ calls + fail-nth sweep)"
+if sep_ioctl_fuzz -q -n "$FUZZ" -F; then res fuzz pass; else res fuzz fail "exit $?"; fi
+
+# --- kmemleak, everything closed
+echo "== kmemleak"
+sleep 6	# kmemleak ignores objects younger than 5 s
+kscan
+kreport tests
+
+# --- unload
+echo "== rmmod"
+if grep -q '^shadow_epoll_kunit ' /proc/modules; then
+	if rmmod shadow_epoll_kunit; then res rmmod.kunit pass; else res rmmod.kunit fail; fi
+fi
+if sep_ioctl_fuzz -H; then res rmmod.refused-while-open pass; else res rmmod.refused-while-open fail; fi
+if rmmod shadow_epoll; then res rmmod.shadow_epoll pass; else res rmmod.shadow_epoll fail; fi
+[ -e /dev/shadow_epoll ] && res rmmod.device-gone fail "/dev/shadow_epoll still there"
+sleep 6
+kscan
+kreport unload
+echo "== done"
+GUEST
+chmod +x "$WORK/debug-guest.sh"
+
+# --- 3. boot ------------------------------------------------------------------
+log "booting $KIMG (KASAN, lockdep, kmemleak; TCG: slow)"
+set +e
+"$REPO/scripts/vm-run.sh" --kernel "$KIMG" --kdir "$B" --modules-dir "$MOD" \
+	--add "$B/lib/kunit/kunit.ko:/lib/modules/kunit.ko" \
+	--add "$WORK/debug-guest.sh:/root/debug-guest.sh" \
+	--mem 2048 --smp 2 --timeout "$timeout" --append "no_timer_check" \
+	-- sh /root/debug-guest.sh "$stress" "$fuzz" "$suites" 2>"$WORK/vm.err" | tee "$WORK/out"
+vrc=${PIPESTATUS[0]}
+set -e
+cat "$WORK/vm.err" >&2
+
+# --- 4. verdict -----------------------------------------------------------------
+pass=$(grep -c '^@@DBG [^ ]* pass' "$WORK/out" || true)
+fail=$(grep -c '^@@DBG [^ ]* fail' "$WORK/out" || true)
+skip=$(grep -c '^@@DBG [^ ]* skip' "$WORK/out" || true)
+vmlog=$(sed -n 's/.*(log \(build\/vm\/[^)]*\.log\)).*/\1/p' "$WORK/vm.err" | tail -n 1)
+if ((vrc != 0)); then
+	fail=$((fail + 1))
+	log "VM run failed (vm-run.sh exit $vrc)"
+	if [[ -n $vmlog && -f $REPO/$vmlog ]]; then
+		# the first splat with its trace, from the full console log
+		awk '/(BUG|WARNING|KASAN|UBSAN|Oops|general protection|possible recursive locking|circular locking|inconsistent lock state|suspicious RCU usage|list_(add|del) corruption|blocked for more than|soft lockup|Kernel panic)/ && !p {p=1}
+		     p {print; n++} n > 150 {exit}' "$REPO/$vmlog" >&2
+		log "full console log: $vmlog"
+	fi
+fi
+if ((fail)); then
+	echo "failures:"
+	grep '^@@DBG [^ ]* fail' "$WORK/out" | sed 's/^@@DBG /  /' || true
+fi
+echo "debug: $pass passed, $fail failed, $skip skipped"
+((fail == 0))
