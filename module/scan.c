@@ -420,7 +420,7 @@ static unsigned long sep_walk_ovflist(struct sep_instance *ep, sep_walk_fn fn,
 	for (item = oldest; item; item = item->ovf_next) {
 		if (sep_is_linked(item))
 			continue;
-		fn(ctx, item, SEP_ENTRY_OVFLIST | (item->dying ? SEP_ENTRY_DYING : 0));
+		fn(ctx, item, sep_entry_flags(item, 0));
 		n++;
 	}
 	ep->ovflist = sep_ovf_reverse(oldest);

@@ -403,6 +403,24 @@ void sep_watchers_walk(struct file *file,
 	rcu_read_unlock();
 }
 
+/*
+ * Take @item out of the index and off its file's wait queues; an orphan
+ * (its instance already let go of it) is freed here.  Returns true then.
+ * Caller holds sep_index_lock; the file must still be alive.
+ */
+static bool sep_detach_locked(struct sep_item *item)
+{
+	lockdep_assert_held(&sep_index_lock);
+
+	hash_del_rcu(&item->fnode);
+	sep_item_unhook(item);
+	if (!item->orphan)
+		return false;
+	sep_instance_put(item->ep);
+	sep_item_free(item);
+	return true;
+}
+
 /**
  * sep_file_released() - the final fput of @file: detach its watchers
  * @file: a file whose count reached zero
@@ -433,13 +451,8 @@ VISIBLE_IF_KUNIT void sep_file_released(struct file *file)
 		/* A pinned item's file cannot be in its final fput. */
 		if (item->file != file || item->pinned)
 			continue;
-		hash_del_rcu(&item->fnode);
-		sep_item_unhook(item);
-		if (item->orphan) {
-			sep_instance_put(item->ep);
-			sep_item_free(item);
+		if (sep_detach_locked(item))
 			continue;
-		}
 		spin_lock_irqsave(&item->ep->lock, flags);
 		WRITE_ONCE(item->dying, true);
 		list_add_tail(&item->deadlink, &item->ep->dead);
@@ -491,14 +504,8 @@ static void sep_sweep_orphans(void)
 	int bkt;
 
 	spin_lock(&sep_index_lock);
-	hash_for_each_safe(sep_index, bkt, tmp, item, fnode) {
-		hash_del_rcu(&item->fnode);
-		sep_item_unhook(item);
-		if (item->orphan) {
-			sep_instance_put(item->ep);
-			sep_item_free(item);
-		}
-	}
+	hash_for_each_safe(sep_index, bkt, tmp, item, fnode)
+		sep_detach_locked(item);
 	spin_unlock(&sep_index_lock);
 }
 
