@@ -227,6 +227,23 @@ static void sep_rb_insert(struct sep_instance *ep, struct sep_item *new)
 	rb_insert_color_cached(&new->rbn, &ep->rbr, leftmost);
 }
 
+/**
+ * sep_item_uncharge() - give @item's registration back to its uid's count
+ * @item: an item being removed, or whose file reached its final fput
+ *
+ * The count drops once per item, at the final fput of the watched file (the
+ * kernel's eventpoll_release() removes the registration there) or at the
+ * removal, whichever comes first, so a close() frees room for the next ADD
+ * on any instance at once, not when the item is reaped.
+ *
+ * Context: any; does not sleep.
+ */
+void sep_item_uncharge(struct sep_item *item)
+{
+	if (!xchg(&item->uncharged, true))
+		atomic_long_dec(&item->ep->user->watches);
+}
+
 /*
  * Remove @item from @ep.  @pinned: the caller holds a reference on the
  * watched file (DEL, release), which decides who unhooks (watch.c).
@@ -244,7 +261,7 @@ static void sep_remove(struct sep_instance *ep, struct sep_item *item,
 	ep->nitems--;
 	if (item->real_epoll)
 		WRITE_ONCE(ep->nreal, ep->nreal - 1);
-	atomic_long_dec(&ep->user->watches);
+	sep_item_uncharge(item);
 	if (mine)
 		sep_item_free(item);
 }

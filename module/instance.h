@@ -19,6 +19,7 @@ void sep_instance_release(struct sep_instance *ep);
 __poll_t sep_instance_poll(struct sep_instance *ep, poll_table *wait,
 			   int depth);
 bool sep_file_is_epoll(struct file *file);
+void sep_item_uncharge(struct sep_item *item);
 int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
 	    struct file *tfile, int fd, struct epoll_event *epds);
 int sep_wait(struct sep_instance *ep, sep_copy_fn copy, void *ctx,

@@ -119,6 +119,9 @@ struct sep_pwq {
  *            the instance reference the orphan holds.  Set under
  *            sep_index_lock and &sep_instance.lock; the callback ignores
  *            wakeups of orphans.
+ * @uncharged: the registration was given back to the uid's watch count
+ *            (at the final fput or at the removal, whichever came first);
+ *            set with xchg()
  * @rcu:      deferred free
  */
 struct sep_item {
@@ -138,6 +141,7 @@ struct sep_item {
 	bool real_epoll;
 	bool dying;
 	bool orphan;
+	bool uncharged;
 	struct rcu_head rcu;
 };
 

@@ -39,6 +39,7 @@
 
 #include <kunit/visibility.h>
 
+#include "instance.h"
 #include "scan.h"
 #include "watch.h"
 
@@ -457,6 +458,7 @@ VISIBLE_IF_KUNIT void sep_file_released(struct file *file)
 		WRITE_ONCE(item->dying, true);
 		list_add_tail(&item->deadlink, &item->ep->dead);
 		spin_unlock_irqrestore(&item->ep->lock, flags);
+		sep_item_uncharge(item);
 	}
 	spin_unlock(&sep_index_lock);
 }
