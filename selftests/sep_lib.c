@@ -963,3 +963,131 @@ void *sep_fault_buf(int side, int room)
 	memset(area[side], 0xa5, SEP_PAGE);
 	return area[side] + SEP_PAGE - room;
 }
+
+/* ------------------------------------------------------------------ */
+/* Synthetic sources. */
+
+int sep_source_new(uint32_t mask)
+{
+	struct shadow_epoll_source_args a = {
+		.size = sizeof(a),
+		.flags = O_CLOEXEC,
+		.mask = mask,
+	};
+	int gw = sep_gateway();
+
+	if (gw < 0)
+		return -1;
+	return ioctl(gw, SHADOW_EPOLL_IOC_SOURCE, &a);
+}
+
+int sep_source_change(int fd, uint32_t op, uint32_t mask, uint32_t key,
+		      uint32_t flags)
+{
+	struct shadow_epoll_source_change c = {
+		.size = sizeof(c),
+		.op = op,
+		.mask = mask,
+		.key = key,
+		.flags = flags,
+	};
+
+	return ioctl(fd, SHADOW_EPOLL_IOC_SRC_SET, &c);
+}
+
+int sep_source_trigger(int fd, int target, uint32_t count, uint32_t op,
+		       uint32_t mask, uint32_t key, uint32_t flags)
+{
+	struct shadow_epoll_source_trigger t = {
+		.size = sizeof(t),
+		.target_fd = target,
+		.count = count,
+		.change = {
+			.size = sizeof(t.change),
+			.op = op,
+			.mask = mask,
+			.key = key,
+			.flags = flags,
+		},
+	};
+
+	return ioctl(fd, SHADOW_EPOLL_IOC_SRC_TRIGGER, &t);
+}
+
+int sep_duo_init_sources(struct sep_duo *d, int n, const uint32_t *mask)
+{
+	int s, i;
+
+	if (n > SEP_MAX_SRC) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (sep_duo_init(d, 0, SEP_EVENTFD))
+		return -1;
+	for (s = 0; s < 2; s++) {
+		struct sep_side *side = &d->s[s];
+
+		for (i = 0; i < n; i++) {
+			int fd = sep_source_new(mask ? mask[i] : 0);
+
+			if (fd < 0)
+				return -1;
+			side->src[i].type = SEP_SOURCE;
+			side->src[i].rfd = fd;
+			side->src[i].wfd = fd;
+			side->n = i + 1;
+		}
+	}
+	return 0;
+}
+
+int sep_duo_src_change(struct sep_duo *d, int i, uint32_t op, uint32_t mask,
+		       uint32_t key, uint32_t flags)
+{
+	int r[2], e[2], s;
+	char what[80];
+
+	for (s = 0; s < 2; s++) {
+		errno = 0;
+		r[s] = sep_source_change(d->s[s].src[i].rfd, op, mask, key, flags);
+		e[s] = errno;
+	}
+	snprintf(what, sizeof(what), "src_set(%c, op %u, %#x, key %#x)",
+		 sep_letter(i), op, mask, key);
+	if (sep_cmp_result(what, r[0], e[0], r[1], e[1])) {
+		d->diffs++;
+		return -1;
+	}
+	return r[0] < 0 ? -1 : 0;
+}
+
+int sep_duo_src_trigger(struct sep_duo *d, int i, int target, uint32_t count,
+			uint32_t op, uint32_t mask, uint32_t key, uint32_t flags)
+{
+	int r[2], e[2], s;
+
+	for (s = 0; s < 2; s++) {
+		errno = 0;
+		r[s] = sep_source_trigger(d->s[s].src[i].rfd,
+					  d->s[s].src[target].rfd, count, op,
+					  mask, key, flags);
+		e[s] = errno;
+	}
+	if (sep_cmp_result("src_trigger", r[0], e[0], r[1], e[1])) {
+		d->diffs++;
+		return -1;
+	}
+	return r[0] < 0 ? -1 : 0;
+}
+
+void sep_duo_src_disarm(struct sep_duo *d)
+{
+	int s, i;
+
+	for (s = 0; s < 2; s++)
+		for (i = 0; i < d->s[s].n; i++)
+			if (d->s[s].src[i].type == SEP_SOURCE)
+				sep_source_trigger(d->s[s].src[i].rfd,
+						   d->s[s].src[i].rfd, 0, 0, 0,
+						   0, 0);
+}

@@ -210,4 +210,32 @@ double sep_now_ms(void);
 		return test_harness_run(argc, argv);			\
 	}
 
+/* ------------------------------------------------------------------ */
+/*
+ * Synthetic sources (SHADOW_EPOLL_IOC_SOURCE): pollable files whose mask is
+ * set by ioctl.  They need /dev/shadow_epoll but work in in-tree epoll and
+ * in shadow instances alike.  A source duo gives each side its own sources
+ * (src[i].type == SEP_SOURCE, rfd == wfd == the source fd), so a trigger
+ * fires once in the real scan and once in the shadow scan.
+ */
+#define SEP_SOURCE	100
+
+int sep_source_new(uint32_t mask);
+/* SHADOW_EPOLL_IOC_SRC_SET: returns the new mask or -1. */
+int sep_source_change(int fd, uint32_t op, uint32_t mask, uint32_t key,
+		      uint32_t flags);
+/* SHADOW_EPOLL_IOC_SRC_TRIGGER: the next count re-polls of fd change target. */
+int sep_source_trigger(int fd, int target, uint32_t count, uint32_t op,
+		       uint32_t mask, uint32_t key, uint32_t flags);
+/* Both instances plus n sources per side with initial masks mask[i] (or 0). */
+int sep_duo_init_sources(struct sep_duo *d, int n, const uint32_t *mask);
+/* The same change on source i of both sides; compares the results. */
+int sep_duo_src_change(struct sep_duo *d, int i, uint32_t op, uint32_t mask,
+		       uint32_t key, uint32_t flags);
+/* Arm "the next count re-polls of i change target" on both sides. */
+int sep_duo_src_trigger(struct sep_duo *d, int i, int target, uint32_t count,
+			uint32_t op, uint32_t mask, uint32_t key, uint32_t flags);
+/* Disarm every trigger of a source duo (before probing the order). */
+void sep_duo_src_disarm(struct sep_duo *d);
+
 #endif /* SEP_LIB_H */

@@ -82,6 +82,7 @@ _Static_assert(sizeof(struct epoll_event) == 12,
  */
 #define PRIVFD		600
 #define MAXFD		8192
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 
 /* ------------------------------------------------------------------ */
 /* PRNG (splitmix64): the only source of randomness. */
@@ -433,28 +434,99 @@ struct ient {
 	unsigned sdev;
 };
 
+/* Skip "<tag>" and blanks, then parse a number (sscanf is slow). */
+static bool field(char **p, const char *tag, int base, unsigned long long *v)
+{
+	size_t l = strlen(tag);
+	char *end;
+
+	while (**p == ' ' || **p == '\t')
+		(*p)++;
+	if (strncmp(*p, tag, l))
+		return false;
+	*p += l;
+	*v = strtoull(*p, &end, base);
+	if (end == *p)
+		return false;
+	*p = end;
+	return true;
+}
+
+/* "tfd: %d events: %x data: %llx pos:%lli ino:%lx sdev:%x" */
+static bool tfd_line(char *p, struct ient *e)
+{
+	unsigned long long v[6];
+
+	if (!field(&p, "tfd:", 10, &v[0]) || !field(&p, "events:", 16, &v[1]) ||
+	    !field(&p, "data:", 16, &v[2]) || !field(&p, "pos:", 0, &v[3]) ||
+	    !field(&p, "ino:", 16, &v[4]) || !field(&p, "sdev:", 16, &v[5]))
+		return false;
+	e->tfd = (int)v[0];
+	e->events = (uint32_t)v[1];
+	e->data = v[2];
+	e->pos = (long long)v[3];
+	e->ino = (unsigned long)v[4];
+	e->sdev = (unsigned int)v[5];
+	return true;
+}
+
+/*
+ * /proc/self/fdinfo/<fd> files stay open, one per fd number, in the fd
+ * range [FDI_BASE, FDI_BASE + FDI_MAX) above everything else, and are
+ * re-read with pread(): procfs looks the fd number up at every read, so an
+ * open fdinfo file always shows whatever file has that number now, and a
+ * read costs no path walk, open or close.
+ */
+#define FDI_BASE	4096
+#define FDI_MAX		512
+static int fdi_fd[MAXFD];	/* fdinfo fd + 1, 0: none */
+static int fdi_n;
+
+static int fdinfo_open(int fd)
+{
+	char path[16];
+	int f, nf;
+
+	if (fd >= 0 && fd < MAXFD && fdi_fd[fd])
+		return fdi_fd[fd] - 1;
+	snprintf(path, sizeof(path), "%d", fd);
+	f = openat(fdinfo_dir, path, O_RDONLY | O_CLOEXEC);
+	if (f < 0 || fd < 0 || fd >= MAXFD || fdi_n >= FDI_MAX)
+		return f;
+	nf = fcntl(f, F_DUPFD_CLOEXEC, FDI_BASE);
+	if (nf < 0 || nf >= FDI_BASE + FDI_MAX) {
+		if (nf >= 0)
+			close(nf);
+		fdi_n = FDI_MAX;	/* no room: stop caching */
+		return f;
+	}
+	close(f);
+	fdi_fd[fd] = nf + 1;
+	fdi_n++;
+	return nf;
+}
+
 static int fdinfo_read(int fd, struct ient *e, int cap)
 {
 	static char buf[65536];
-	char path[64];
 	int f, n = 0;
 	ssize_t len, got = 0;
 	char *p;
 
-	snprintf(path, sizeof(path), "%d", fd);
-	f = openat(fdinfo_dir, path, O_RDONLY | O_CLOEXEC);
+	f = fdinfo_open(fd);
 	if (f < 0)
 		return -1;
-	while ((len = read(f, buf + got, sizeof(buf) - 1 - got)) > 0)
+	while ((len = pread(f, buf + got, sizeof(buf) - 1 - got, got)) > 0)
 		got += len;
-	close(f);
+	if (f < FDI_BASE)
+		close(f);
+	if (len < 0)
+		return -1;
 	buf[got] = 0;
 	for (p = buf; p && *p && n < cap; p = strchr(p, '\n'), p = p ? p + 1 : p) {
 		if (strncmp(p, "tfd:", 4))
 			continue;
-		if (sscanf(p, "tfd: %d events: %x data: %" SCNx64 " pos:%lli ino:%lx sdev:%x",
-			   &e[n].tfd, &e[n].events, &e[n].data, &e[n].pos,
-			   &e[n].ino, &e[n].sdev) == 6)
+		if (tfd_line(p, &e[n]))
 			n++;
 	}
 	return n;
@@ -464,13 +536,19 @@ static int interest_dump(int epfd, struct ient *e, int cap, int *total)
 {
 	static struct shadow_epoll_interest_entry ie[MAXENT];
 	struct shadow_epoll_dump_args d = {
-		.size = sizeof(d), .epfd = epfd, .count = MAXENT,
+		.size = sizeof(d), .epfd = epfd, .count = 32,
 		.entries = (uint64_t)(uintptr_t)ie,
 	};
 	int n;
 
+	/* A small buffer first: the module allocates and zeroes capacity. */
 	if (ioctl(gw, SHADOW_EPOLL_IOC_INTEREST, &d) < 0)
 		return -1;
+	if (d.count > 32) {
+		d.count = MAXENT;
+		if (ioctl(gw, SHADOW_EPOLL_IOC_INTEREST, &d) < 0)
+			return -1;
+	}
 	*total = d.count;
 	n = d.count < (unsigned)cap ? (int)d.count : cap;
 	for (int i = 0; i < n; i++) {
@@ -571,7 +649,35 @@ static bool cmp_interest(const char *what,
 	return ok;
 }
 
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static bool prof;
+static double check_t, fdi_t;	/* -p: time in interest checks, fdinfo */
+static long check_n;
+
+static bool check_interest_(struct world *w, int k, bool full);
+
 static bool check_interest(struct world *w, int k, bool full)
+{
+	double a;
+	bool ok;
+
+	if (!prof)
+		return check_interest_(w, k, full);
+	a = now();
+	ok = check_interest_(w, k, full);
+	check_t += now() - a;
+	check_n++;
+	return ok;
+}
+
+static bool check_interest_(struct world *w, int k, bool full)
 {
 	static struct ient r[MAXENT], sf[MAXENT], sd[MAXENT];
 	int nr, nsf, nsd, total;
@@ -579,8 +685,10 @@ static bool check_interest(struct world *w, int k, bool full)
 
 	if (w->re[k] < 0 || w->se[k] < 0)
 		return true;
+	fdi_t -= prof ? now() : 0;
 	nr = fdinfo_read(w->re[k], r, MAXENT);
 	nsf = full ? fdinfo_read(w->se[k], sf, MAXENT) : 0;
+	fdi_t += prof ? now() : 0;
 	nsd = interest_dump(w->se[k], sd, MAXENT, &total);
 	if (nr < 0 || nsf < 0 || nsd < 0) {
 		diverge("  interest ep%d: read failed (%d %d %d): %s\n", k, nr,
@@ -594,6 +702,21 @@ static bool check_interest(struct world *w, int k, bool full)
 	ok &= cmp_interest("fdinfo(real) vs INTEREST dump", r, nr, sd, nsd);
 	if (full)
 		ok &= cmp_interest("fdinfo(real) vs fdinfo(shadow)", r, nr, sf, nsf);
+	return ok;
+}
+
+/*
+ * After a close: the interest set of instance pair which - 1, or of every
+ * pair when which is 0 (reading fdinfo is the costliest check there is).
+ */
+static bool check_after_close(struct world *w, int which)
+{
+	bool ok = true;
+
+	if (which > 0)
+		return check_interest(w, (which - 1) % NINST, false);
+	for (int k = 0; k < NINST; k++)
+		ok &= check_interest(w, k, false);
 	return ok;
 }
 
@@ -789,8 +912,7 @@ static bool exec_op(const struct op *o)
 		if (sl->fd[0] < 0 && sl->fd[1] < 0 && sl->dup < 0 && sl->dup1 < 0)
 			sl->type = FT_NONE;
 		/* Both sides lose the registration at the same close. */
-		for (int k = 0; k < NINST; k++)
-			ok &= check_interest(w, k, false);
+		ok = check_after_close(w, o->e);
 		break;
 	}
 	case OP_DUP: {
@@ -824,8 +946,7 @@ static bool exec_op(const struct op *o)
 	case OP_INST_CLOSE:
 		xclose(&w->re[o->a]);
 		xclose(&w->se[o->a]);
-		for (int k = 0; k < NINST; k++)
-			ok &= check_interest(w, k, false);
+		ok = check_after_close(w, o->e);
 		break;
 	case OP_CTL: {
 		int e0 = sel_epfd(w, 0, o->a), e1 = sel_epfd(w, 1, o->a);
@@ -1039,6 +1160,14 @@ static const char *tgtstr(int t, char *b, size_t sz)
 
 static const char *const srcop[] = { "SET", "OR", "CLEAR", "POLLFREE" };
 
+static void print_check(FILE *f, int which)
+{
+	if (which > 0)
+		fprintf(f, ", check ep%d", (which - 1) % NINST);
+	else
+		fprintf(f, ", check all");
+}
+
 static void print_op(FILE *f, int idx, const struct op *o)
 {
 	char b1[160], b2[160], b3[64];
@@ -1055,6 +1184,7 @@ static void print_op(FILE *f, int idx, const struct op *o)
 		break;
 	case OP_FILE_CLOSE:
 		fprintf(f, "f%d%s", o->a, (const char *[]){ "", ".w", ".dup", " (all)" }[o->b]);
+		print_check(f, o->e);
 		break;
 	case OP_DUP:
 		fprintf(f, "f%d.dup = dup(f%d)", o->a, o->a);
@@ -1064,6 +1194,9 @@ static void print_op(FILE *f, int idx, const struct op *o)
 			o->c ? ", CLOEXEC" : "");
 		break;
 	case OP_INST_CLOSE:
+		fprintf(f, "ep%d", o->a);
+		print_check(f, o->e);
+		break;
 	case OP_INTEREST:
 	case OP_PROBE:
 		fprintf(f, "ep%d", o->a);
@@ -1129,12 +1262,19 @@ static uint32_t rnd_mask(void)
 		EPOLLRDNORM, EPOLLWRNORM, EPOLLRDBAND, EPOLLMSG,
 	};
 	uint32_t m = 0;
+	uint64_t r;
 
 	switch (rnd(10)) {
 	case 0:
 		return 0;
 	case 1:
-		return (uint32_t)rnd64() & ~(EPOLLEXCLUSIVE | 0x4000u);
+		/*
+		 * Any bits; EPOLLWAKEUP only one time in eight (the real
+		 * side's MOD that drops it waits for an RCU grace period).
+		 */
+		r = rnd64();
+		m = (uint32_t)r & ~(EPOLLEXCLUSIVE | 0x4000u);
+		return (r >> 40) & 7 ? m & ~EPOLLWAKEUP : m;
 	case 2: case 3: case 4:
 		return EPOLLIN;
 	case 5:
@@ -1202,6 +1342,9 @@ static uint64_t gen_data(int idx)
 	return (rnd64() & 0xffffff0000000000ull) | ((uint64_t)idx << 8) | rnd(256);
 }
 
+/* Pattern starts per 1000 ops (-P). */
+static unsigned int pat_permille = 40;
+
 /* Generation memory: targets of successful ADDs, per world and instance. */
 static uint8_t gadd[MAXW][NINST][16];
 static int gn[MAXW][NINST];
@@ -1221,14 +1364,200 @@ static void gen_note(const struct op *o)
 		gadd[o->w][o->a][rnd(16)] = o->b;
 }
 
+/*
+ * Patterns: short coherent sequences that independent random ops rarely
+ * build.  Each step is an ordinary op, so replay and minimisation treat
+ * them like any other.
+ *  PAT_DUP   a split source and its dup in one instance (mostly ET), a
+ *            trigger on the source (often itself), small waits: one
+ *            wakeup makes several overflow arrivals in one scan.
+ *  PAT_NEST  a split source in an inner and an outer instance, the inner
+ *            in the outer, a trigger, small waits: the item and the nested
+ *            instance arrive on the outer's overflow list in one scan.
+ *  PAT_WEB   triggers among a world's split sources, then small waits.
+ */
+enum { PAT_NONE, PAT_DUP, PAT_NEST, PAT_WEB, PAT_N };
+
+static struct pattern {
+	int kind, step, w, k, k2, s;
+} pat;
+
+static int free_slot(struct world *w)
+{
+	int s = rnd(NSLOT);
+
+	for (int i = 0; i < NSLOT; i++)
+		if (w->s[(s + i) % NSLOT].type == FT_NONE)
+			return (s + i) % NSLOT;
+	return s;
+}
+
+static void pat_open(struct op *o, struct world *w)
+{
+	static const uint32_t masks[] = { EPOLLIN, EPOLLIN, EPOLLIN, 0, 0, EPOLLHUP };
+
+	pat.s = free_slot(w);
+	o->kind = OP_FILE_OPEN;
+	o->a = pat.s;
+	o->b = FT_SPLIT;
+	o->m1 = masks[rnd(ARRAY_SIZE(masks))];
+}
+
+static void pat_add(struct op *o, int k, int tgt, unsigned int et_pct,
+		    int idx)
+{
+	o->kind = OP_CTL;
+	o->a = k;
+	o->b = tgt;
+	o->c = EPOLL_CTL_ADD;
+	o->m1 = chance(85) ? EPOLLIN : rnd_mask() | EPOLLIN;
+	if (chance(et_pct))
+		o->m1 |= EPOLLET;
+	else if (chance(10))
+		o->m1 |= EPOLLONESHOT;
+	o->data = gen_data(idx);
+}
+
+static void pat_trig(struct op *o, struct world *w, int s)
+{
+	int t = open_slot(w, FT_SPLIT);
+
+	o->kind = OP_SRC_TRIG;
+	o->a = s;
+	o->b = chance(50) || t < 0 ? s : t;
+	o->i1 = 1 + rnd(3);
+	o->m1 = chance(85) ? SHADOW_EPOLL_SRC_OR : rnd(3);
+	o->m2 = chance(80) ? EPOLLIN : rnd_mask() & ~0x4000u;
+	o->m3 = chance(50) ? o->m2 : rnd_key(o->m2);
+}
+
+static void pat_wait(struct op *o, int k, int max)
+{
+	o->kind = OP_WAIT;
+	o->a = k;
+	o->i1 = 1 + rnd(max);
+}
+
+/* The next step of the running pattern; false when it is over. */
+static bool gen_pattern(struct op *o, int idx)
+{
+	struct world *w = &W[pat.w];
+	int s;
+
+	o->w = pat.w;
+	switch (pat.kind * 16 + pat.step++) {
+	case PAT_DUP * 16 + 0:
+	case PAT_NEST * 16 + 1:
+		pat_open(o, w);
+		return true;
+	case PAT_DUP * 16 + 1:
+		o->kind = OP_DUP;
+		o->a = pat.s;
+		return true;
+	case PAT_DUP * 16 + 2:
+		pat_add(o, pat.k, pat.s * 3, 70, idx);
+		return true;
+	case PAT_DUP * 16 + 3:
+		pat_add(o, pat.k, pat.s * 3 + 2, 70, idx);
+		return true;
+	case PAT_DUP * 16 + 4:
+	case PAT_NEST * 16 + 5:
+		pat_trig(o, w, pat.s);
+		return true;
+	case PAT_DUP * 16 + 5:
+	case PAT_NEST * 16 + 6:
+		pat_wait(o, pat.k, 3);
+		return true;
+	case PAT_DUP * 16 + 6:
+	case PAT_NEST * 16 + 7:
+	case PAT_WEB * 16 + 4:
+		pat_wait(o, pat.k, 4);
+		return true;
+	case PAT_NEST * 16 + 0:
+		if (w->re[pat.k2] >= 0)
+			return gen_pattern(o, idx);
+		o->kind = OP_INST_OPEN;
+		o->a = pat.k2;
+		o->b = rnd(2);
+		return true;
+	case PAT_NEST * 16 + 2:
+		pat_add(o, pat.k2, pat.s * 3, 40, idx);
+		return true;
+	case PAT_NEST * 16 + 3:
+		pat_add(o, pat.k, pat.s * 3, 50, idx);
+		return true;
+	case PAT_NEST * 16 + 4:
+		pat_add(o, pat.k, TGT_INST + pat.k2, 50, idx);
+		return true;
+	case PAT_WEB * 16 + 0:
+	case PAT_WEB * 16 + 1:
+	case PAT_WEB * 16 + 2:
+		s = open_slot(w, FT_SPLIT);
+		if (s < 0)
+			break;
+		pat_trig(o, w, s);
+		return true;
+	case PAT_WEB * 16 + 3:
+		pat_wait(o, pat.k, 2);
+		return true;
+	}
+	pat.kind = PAT_NONE;
+	return false;
+}
+
+static void pat_start(int wi)
+{
+	struct world *w = &W[wi];
+
+	/* dup: half of them (its divergences minimise shortest). */
+	pat.kind = chance(50) ? PAT_DUP : chance(50) ? PAT_NEST : PAT_WEB;
+	pat.step = 0;
+	pat.w = wi;
+	pat.k = open_inst(w);
+	pat.k2 = rnd(NINST - 1);
+	if (pat.k2 >= pat.k)
+		pat.k2++;
+}
+
+/*
+ * Which interest set a close checks: rarely all pairs, else one pair that
+ * an earlier ADD gave a registration of the slot (or instance) closed.
+ */
+static int close_check(int wi, int tgt_lo, int tgt_hi)
+{
+	int c[NINST], n = 0;
+
+	if (chance(10))
+		return 0;
+	for (int k = 0; k < NINST; k++)
+		for (int i = 0; i < gn[wi][k]; i++)
+			if (gadd[wi][k][i] >= tgt_lo && gadd[wi][k][i] <= tgt_hi &&
+			    W[wi].re[k] >= 0) {
+				c[n++] = k;
+				break;
+			}
+	return 1 + (n ? c[rnd(n)] : open_inst(&W[wi]));
+}
+
 static void gen_op(struct op *o, int idx)
 {
 	struct world *w;
-	uint32_t p = rnd(1000);
+	uint32_t p;
 
 	memset(o, 0, sizeof(*o));
+	if (pat.kind && gen_pattern(o, idx))
+		return;
+	memset(o, 0, sizeof(*o));
+	p = rnd(1000);
 	o->w = rnd(nworlds);
 	w = &W[o->w];
+	if (pat_permille && w->re[0] >= 0 && w->re[1] >= 0 && rnd(1000) < pat_permille) {
+		pat_start(o->w);
+		if (gen_pattern(o, idx))
+			return;
+		memset(o, 0, sizeof(*o));
+		o->w = pat.w;
+	}
 
 	/* Populate first: a world without instances or files is dull. */
 	if (w->re[0] < 0 || w->re[1] < 0) {
@@ -1259,6 +1588,7 @@ static void gen_op(struct op *o, int idx)
 		o->kind = OP_FILE_CLOSE;
 		o->a = open_slot(w, 0);
 		o->b = chance(70) ? 3 : rnd(3);
+		o->e = close_check(o->w, o->a * 3, o->a * 3 + 2);
 		return;
 	}
 	if (p < 90) {
@@ -1276,6 +1606,7 @@ static void gen_op(struct op *o, int idx)
 	if (p < 110) {
 		o->kind = OP_INST_CLOSE;
 		o->a = 2 + rnd(NINST - 2);
+		o->e = close_check(o->w, TGT_INST + o->a, TGT_INST + o->a);
 		return;
 	}
 	if (p < 370) {
@@ -1485,6 +1816,12 @@ static bool try_simpler(struct op *ops, int *n, int i, const struct op *t)
 	return false;
 }
 
+/* The instance a close op checks when simplified: keep what it names. */
+static int o_inst(const struct op *o)
+{
+	return o->e > 0 ? (o->e - 1) % NINST : 0;
+}
+
 /* Simplify operands: drop mask bits, flags, odd buffers and wait variants. */
 static void simplify(struct op *ops, int *n)
 {
@@ -1494,6 +1831,12 @@ static void simplify(struct op *ops, int *n)
 
 		switch (t.kind) {
 		case OP_CTL:
+			/* f3.dup or f3.w -> f3: the dup may go then. */
+			if (t.b < NSLOT * 3 && t.b % 3) {
+				t.b -= t.b % 3;
+				try_simpler(ops, n, i, &t);
+				t = ops[i];
+			}
 			masks[0] = &t.m1;
 			break;
 		case OP_SRC_SET:
@@ -1505,6 +1848,15 @@ static void simplify(struct op *ops, int *n)
 			t = ops[i];
 			t.m3 = 0;
 			try_simpler(ops, n, i, &t);
+			if (t.kind == OP_SRC_TRIG) {
+				t = ops[i];
+				t.i1 = 1;
+				try_simpler(ops, n, i, &t);
+				t = ops[i];
+				t.m1 = SHADOW_EPOLL_SRC_OR;
+				try_simpler(ops, n, i, &t);
+			}
+			t = ops[i];
 			break;
 		case OP_FILE_OPEN:
 			masks[0] = &t.m1;
@@ -1515,6 +1867,16 @@ static void simplify(struct op *ops, int *n)
 			t = ops[i];
 			t.b = 0;
 			t.c = t.d = 0;
+			try_simpler(ops, n, i, &t);
+			break;
+		case OP_INST_OPEN:
+			t.b = 0;
+			t.c = 0;
+			try_simpler(ops, n, i, &t);
+			break;
+		case OP_FILE_CLOSE:
+		case OP_INST_CLOSE:
+			t.e = 1 + o_inst(&ops[i]);
 			try_simpler(ops, n, i, &t);
 			break;
 		case OP_POLL:
@@ -1533,6 +1895,60 @@ static void simplify(struct op *ops, int *n)
 				try_simpler(ops, n, i, &t);
 			}
 			t = ops[i];
+		}
+	}
+}
+
+/* Remove two ops at once (ops that only matter together); small traces. */
+static void drop_pairs(struct op *ops, int *n)
+{
+	static struct op cand[64];
+
+	for (int i = 0; *n <= 24 && i < *n && replays < 20000; i++) {
+		for (int j = i + 1; j < *n && replays < 20000; j++) {
+			int m = 0, bad;
+
+			for (int x = 0; x < *n; x++)
+				if (x != i && x != j)
+					cand[m++] = ops[x];
+			bad = replay(cand, m, false);
+			if (bad >= 0) {
+				*n = bad + 1;
+				memcpy(ops, cand, *n * sizeof(*ops));
+				j = i;
+			}
+		}
+	}
+}
+
+/* Fold a source SET/OR into the mask the source was opened with. */
+static void fold_sets(struct op *ops, int *n)
+{
+	static struct op cand[100000];
+
+	for (int j = 1; j < *n && replays < 20000; j++) {
+		if (ops[j].kind != OP_SRC_SET || ops[j].m1 > SHADOW_EPOLL_SRC_OR)
+			continue;
+		for (int i = j - 1; i >= 0; i--) {
+			int m = 0, bad;
+
+			if (ops[i].kind != OP_FILE_OPEN || ops[i].w != ops[j].w ||
+			    ops[i].a != ops[j].a)
+				continue;
+			for (int x = 0; x < *n; x++)
+				if (x != j)
+					cand[m++] = ops[x];
+			if (ops[j].m1 == SHADOW_EPOLL_SRC_SET)
+				cand[i].m1 = ops[j].m2;
+			else
+				cand[i].m1 |= ops[j].m2;
+			bad = replay(cand, m, false);
+			if (bad >= 0) {
+				*n = bad + 1;
+				memcpy(ops, cand, *n * sizeof(*ops));
+				j = 0;
+			}
+			break;
 		}
 	}
 }
@@ -1569,35 +1985,61 @@ static void fold_mods(struct op *ops, int *n)
 	}
 }
 
-static int ddmin(struct op *ops, int n);
+static int ddmin(struct op *ops, int n, bool rev);
 
-static int minimise(struct op *ops, int n)
+/* One minimisation pass; rev: delta debugging tries the last chunks first. */
+static int minimise_pass(struct op *ops, int n, bool rev)
 {
-	int bad, before;
+	int before;
 
-	bad = replay(ops, n, false);
-	if (bad < 0)
-		return -1;
-	n = ddmin(ops, bad + 1);
+	n = ddmin(ops, n, rev);
 	do {
 		before = n;
 		fold_mods(ops, &n);
+		fold_sets(ops, &n);
 		simplify(ops, &n);
-		n = ddmin(ops, n);
+		n = ddmin(ops, n, rev);
+		drop_pairs(ops, &n);
 	} while (n < before && replays < 20000);
 	return n;
 }
 
-static int ddmin(struct op *ops, int n)
+/*
+ * Minimise; a long result (a local minimum) gets a second pass from the
+ * original trace that removes ops from the end first, and the shorter wins.
+ */
+static int minimise(struct op *ops, int n)
+{
+	static struct op orig[100000];
+	int bad, m;
+
+	bad = replay(ops, n, false);
+	if (bad < 0)
+		return -1;
+	memcpy(orig, ops, (bad + 1) * sizeof(*ops));
+	n = minimise_pass(ops, bad + 1, false);
+	if (n <= 8 || replays >= 20000)
+		return n;
+	m = minimise_pass(orig, bad + 1, true);
+	if (m < n && replay(orig, m, false) >= 0) {
+		memcpy(ops, orig, m * sizeof(*ops));
+		n = m;
+	}
+	return n;
+}
+
+static int ddmin(struct op *ops, int n, bool rev)
 {
 	static struct op cand[100000];
 	int gran = 2, bad;
 
 	while (n >= 2 && replays < 20000) {
 		int chunk = (n + gran - 1) / gran;
+		int nchunks = (n + chunk - 1) / chunk;
 		bool reduced = false;
 
-		for (int start = 0; start < n; start += chunk) {
+		for (int c = 0; c < nchunks; c++) {
+			int start = (rev ? nchunks - 1 - c : c) * chunk;
 			int m = 0, end = start + chunk < n ? start + chunk : n;
 
 			for (int i = 0; i < n; i++)
@@ -1629,30 +2071,23 @@ static int ddmin(struct op *ops, int n)
 
 /* ------------------------------------------------------------------ */
 
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static bool prof;
 static double kind_t[OP_NKINDS];
 static long kind_n[OP_NKINDS];
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: sep_fuzz [-s SEED] [-n OPS] [-t TRACE_LEN] [-w WORLDS] [-r TRACE_SEED] [-m N] [-p] [-q]\n"
+		"usage: sep_fuzz [-s SEED] [-n OPS] [-t TRACE_LEN] [-w WORLDS] [-r TRACE_SEED] [-m N] [-P N] [-p] [-q]\n"
 		"  -s SEED       master seed (default: time)\n"
 		"  -n OPS        total operations (default 100000)\n"
 		"  -t TRACE_LEN  ops per trace before the worlds are reset (default 400)\n"
 		"  -w WORLDS     worlds per trace, 1..%d (default 2)\n"
 		"  -r TRACE_SEED run one trace with this trace seed (as printed on a divergence)\n"
 		"  -m MAXDIV     stop after this many divergences (default 1)\n"
+		"  -P PERMILLE   pattern starts per 1000 ops (default %u)\n"
 		"  -p            profile: time per op kind\n"
-		"  -q            quiet: only divergences and the summary\n", MAXW);
+		"  -q            quiet: only divergences and the summary\n", MAXW,
+		pat_permille);
 	exit(2);
 }
 
@@ -1665,7 +2100,7 @@ int main(int argc, char **argv)
 	bool quiet = false, one = false;
 	double t0, t, tmin = 0;
 
-	while ((c = getopt(argc, argv, "s:n:t:w:r:m:pqh")) != -1) {
+	while ((c = getopt(argc, argv, "s:n:t:w:r:m:P:pqh")) != -1) {
 		switch (c) {
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'n': nops = strtol(optarg, NULL, 0); break;
@@ -1675,6 +2110,7 @@ int main(int argc, char **argv)
 		case 'm': maxdiv = strtol(optarg, NULL, 0); break;
 		case 'q': quiet = true; break;
 		case 'p': prof = true; break;
+		case 'P': pat_permille = (unsigned int)strtoul(optarg, NULL, 0); break;
 		default: usage();
 		}
 	}
@@ -1693,10 +2129,16 @@ int main(int argc, char **argv)
 		return 4;
 	}
 	{
-		struct rlimit rl = { 4096, 4096 };
+		struct rlimit rl = { FDI_BASE + FDI_MAX, FDI_BASE + FDI_MAX };
 
+		/* Room for the fdinfo files above the private range. */
+		if (setrlimit(RLIMIT_NOFILE, &rl)) {
+			rl.rlim_cur = FDI_BASE;
+			rl.rlim_max = FDI_BASE;
+			fdi_n = FDI_MAX;
+		}
 		if (setrlimit(RLIMIT_NOFILE, &rl) == 0 || getrlimit(RLIMIT_NOFILE, &rl) == 0)
-			priv_max = (rl.rlim_cur < MAXFD ? (int)rl.rlim_cur : MAXFD) - 16;
+			priv_max = (rl.rlim_cur < FDI_BASE ? (int)rl.rlim_cur : FDI_BASE) - 16;
 		if (priv_max < PRIVFD + 64) {
 			fprintf(stderr, "sep_fuzz: RLIMIT_NOFILE too small\n");
 			return 2;
@@ -1728,6 +2170,7 @@ int main(int argc, char **argv)
 
 		rs = ts;
 		memset(gn, 0, sizeof(gn));
+		pat.kind = PAT_NONE;
 		worlds_reset();
 		for (int i = 0; i < len; i++) {
 			double a;
@@ -1801,6 +2244,9 @@ int main(int argc, char **argv)
 		for (int k = 0; k < OP_NKINDS; k++)
 			printf("  %-12s %8ld ops %8.3f s %7.1f us/op\n", opname[k], kind_n[k],
 			       kind_t[k], kind_n[k] ? kind_t[k] * 1e6 / kind_n[k] : 0);
+	if (prof)
+		printf("  (interest checks: %ld, %.3f s, %.1f us each, %.3f s reading fdinfo)\n",
+		       check_n, check_t, check_n ? check_t * 1e6 / check_n : 0, fdi_t);
 	if (!quiet) {
 		printf("coverage: ctl %ld (%ld ok), wait %ld (%ld returned events, %ld events, "
 		       "%ld filled maxevents), ready probes %ld (%ld items); errnos:",

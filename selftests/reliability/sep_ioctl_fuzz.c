@@ -2,7 +2,7 @@
 /*
  * sep_ioctl_fuzz: throw malformed ioctls at /dev/shadow_epoll.
  *
- *   sep_ioctl_fuzz [-n CALLS] [-j THREADS] [-s SEED] [-F] [-q]
+ *   sep_ioctl_fuzz [-n CALLS] [-j THREADS] [-s SEED] [-D] [-F] [-q]
  *   sep_ioctl_fuzz -H
  *
  * Each call picks a target fd (the gateway, pooled instances and sources,
@@ -15,6 +15,31 @@
  * buffers) and fds get the same treatment.  Meanwhile a closer thread keeps
  * closing and replacing the pooled fds, and a signal thread interrupts
  * blocking waits.
+ *
+ * Memory safety of the fuzzer itself: every pointer handed to the kernel is
+ * either invalid by construction (NULL, kernel addresses, beyond the end of
+ * user space, a PROT_NONE page, a hole fenced by PROT_NONE pages that no
+ * mapping of ours can fill, a page below mmap_min_addr) or points into the
+ * calling thread's own arena: page 0 holds the argument struct, page 1 the
+ * embedded buffers, pages 2-3 are PROT_NONE, so whatever the kernel writes
+ * (events, dump entries, counts, FIONREAD results) stays in pages 0-1.
+ * Arenas and the hole are set up before any thread starts.  The fd table is
+ * emptied above 2 first, so random fd numbers only ever hit our own objects.
+ *
+ * Determinism: each thread draws from its own xorshift stream derived from
+ * the seed, and no draw depends on a call's outcome, so a seed always
+ * generates the same calls per thread (fd numbers taken from the shared pool
+ * depend on the closer's timing).  -D runs one fuzz thread and does the
+ * closer's work inline: then the whole run is a function of the seed, and the
+ * "digest" printed at the end (over every call's command, result and errno;
+ * a WAIT's timeout and its EINTR from the watchdog count as one outcome)
+ * must be equal across runs of one seed.
+ *
+ * The fuzzing runs in a child; the parent reports a crash of it (a signal) in
+ * the summary line.  The last line of the output is always the summary:
+ * "fuzz: summary: ... PASS" (exit 0) or "... FAIL ..." (exit non-zero).
+ * Errnos are also checked per command: a valid command returning an errno
+ * outside its documented set (docs/bad-input.md) is a failure.
  *
  * -F additionally runs an allocation-failure sweep (needs
  * CONFIG_FAULT_INJECTION + FAILSLAB + debugfs): each valid operation is
@@ -44,6 +69,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "sep_rel.h"
@@ -57,6 +83,10 @@
 #define NERR	600
 #define MAXTH	8
 #define PG	4096
+/* Pages per arena: [0] argument struct, [1] embedded buffers, [2-3] PROT_NONE. */
+#define ARENA_PAGES	4
+/* -D: the closer's work is done inline every CLOSE_EVERY calls. */
+#define CLOSE_EVERY	32
 
 enum { T_GW, T_INST, T_SRC, T_EFD, T_PIPE, T_SOCK, T_OPATH };
 
@@ -70,6 +100,49 @@ static _Atomic uint64_t fdret;
 static _Atomic int failures;
 static atomic_bool stop;
 static uint64_t ncalls = 1000000;
+/* -D: one fuzz thread, no closer thread: the run is a function of the seed. */
+static bool det;
+/* A page-sized hole between two PROT_NONE pages: never mapped. */
+static unsigned char *hole;
+/* Digest of every call's outcome, summed over the threads. */
+static _Atomic uint64_t digest;
+
+/* Command classes for the per-command errno histogram. */
+enum {
+	C_CREATE, C_CTL, C_WAIT, C_READY, C_INTEREST, C_SOURCE, C_SRC_SET,
+	C_SRC_TRIGGER, C_MAGIC, C_RANDOM, C_GENERIC, NCLS
+};
+static const char *const cls_name[NCLS] = {
+	"CREATE", "CTL", "WAIT", "READY", "INTEREST", "SOURCE", "SRC_SET",
+	"SRC_TRIGGER", "magic-other", "random", "generic",
+};
+static _Atomic uint64_t cls_calls[NCLS], cls_ok[NCLS], cls_err[NCLS][NERR];
+
+/*
+ * The errnos each valid command may give on any fd (docs/bad-input.md):
+ * every command: EFAULT, EINVAL, E2BIG, EBADF (bad or O_PATH fd),
+ * ENOTTY (an fd that is not a shadow fd of the right kind); plus these.
+ */
+#define BIT64(e)	(1ULL << (e))
+#define ERR_COMMON	(BIT64(EFAULT) | BIT64(EINVAL) | BIT64(E2BIG) | \
+			 BIT64(EBADF) | BIT64(ENOTTY))
+#define ERR_NEWFD	(BIT64(EMFILE) | BIT64(ENFILE) | BIT64(ENOMEM))
+static const uint64_t cls_allowed[C_MAGIC + 1] = {
+	[C_CREATE]	= ERR_COMMON | ERR_NEWFD,
+	[C_CTL]		= ERR_COMMON | BIT64(EPERM) | BIT64(EEXIST) |
+			  BIT64(ENOENT) | BIT64(ELOOP) | BIT64(ENOSPC) |
+			  BIT64(ENOMEM),
+	[C_WAIT]	= ERR_COMMON | BIT64(EINTR),
+	[C_READY]	= ERR_COMMON | BIT64(ENOMEM),
+	[C_INTEREST]	= ERR_COMMON | BIT64(ENOMEM) | BIT64(EINTR),
+	[C_SOURCE]	= ERR_COMMON | ERR_NEWFD,
+	[C_SRC_SET]	= ERR_COMMON,
+	[C_SRC_TRIGGER]	= ERR_COMMON,
+	/* other size field: the gateway ignores it, so any of the above */
+	[C_MAGIC]	= ERR_COMMON | ERR_NEWFD | BIT64(EPERM) | BIT64(EEXIST) |
+			  BIT64(ENOENT) | BIT64(ELOOP) | BIT64(ENOSPC) |
+			  BIT64(EINTR),
+};
 
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
@@ -85,11 +158,15 @@ static void fail(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* A new pool object; draws the same numbers whatever the calls return. */
 static int new_obj(uint64_t *s)
 {
+	uint32_t kind = rel_below(s, 6), mask = (uint32_t)rel_rand(s);
+	uint32_t init = rel_below(s, 2), side = rel_below(s, 2);
+	uint32_t use_pipe = rel_below(s, 2);
 	int p[2], fd = -1;
 
-	switch (rel_below(s, 6)) {
+	switch (kind) {
 	case 0: case 1: {
 		struct shadow_epoll_create_args a = { .size = sizeof(a), .flags = EPOLL_CLOEXEC };
 
@@ -97,16 +174,16 @@ static int new_obj(uint64_t *s)
 		break;
 	}
 	case 2: case 3:
-		fd = rel_source(gw, (uint32_t)rel_rand(s));
+		fd = rel_source(gw, mask);
 		break;
 	case 4:
-		fd = eventfd(rel_below(s, 2), EFD_NONBLOCK | EFD_CLOEXEC);
+		fd = eventfd(init, EFD_NONBLOCK | EFD_CLOEXEC);
 		break;
 	case 5:
-		if (rel_below(s, 2)) {
+		if (use_pipe) {
 			if (pipe2(p, O_NONBLOCK | O_CLOEXEC) == 0) {
-				fd = p[rel_below(s, 2)];
-				close(p[fd == p[0]]);
+				fd = p[side];
+				close(p[!side]);
 			}
 		} else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 				      0, p) == 0) {
@@ -118,10 +195,10 @@ static int new_obj(uint64_t *s)
 	return fd;
 }
 
-/* Put a new fd into a random slot; close what was there (exactly once). */
-static void adopt(uint64_t *s, int fd)
+/* Put a new fd into @slot; close what was there (exactly once). */
+static void adopt(uint32_t slot, int fd)
 {
-	int old = atomic_exchange(&pool[rel_below(s, NPOOL)], fd);
+	int old = atomic_exchange(&pool[slot % NPOOL], fd);
 
 	if (old >= 0)
 		close(old);
@@ -140,47 +217,57 @@ static int rand_fd(uint64_t *s)
 	}
 }
 
-/* Per-thread memory: [0] RW, [1] RW, [2] PROT_NONE, [3] RW. */
+/*
+ * A thread's arena: [0] RW argument struct, [1] RW embedded buffers,
+ * [2], [3] PROT_NONE.  Only this thread's calls point into it.
+ */
 struct mem {
 	unsigned char *base;
-	unsigned char *unmapped;
 };
 
+/*
+ * A pointer the kernel cannot access at all (or, for the last case, only
+ * the part that lies in the arena's page 1).
+ */
 static void *bad_ptr(uint64_t *s, struct mem *m, size_t len)
 {
-	switch (rel_below(s, 8)) {
+	uint32_t k = rel_below(s, 9), off = rel_below(s, PG);
+
+	switch (k) {
 	case 0: return NULL;
 	case 1: return (void *)0xffff888000000000UL;
 	case 2: return (void *)0xffffffff81000000UL;
-	case 3: return (void *)(-1UL - rel_below(s, 64));
-	case 4: return m->unmapped + rel_below(s, PG);
-	case 5: return (void *)0x1000UL;
-	case 6: return (void *)(0x800000000000UL - rel_below(s, 16));	/* end of user space */
-	default: /* straddles the PROT_NONE page */
-		return m->base + 2 * PG - 1 - rel_below(s, len > 1 ? len - 1 : 1);
+	case 3: return (void *)(-1UL - off % 64);
+	case 4: return hole + off;			/* no mapping */
+	case 5: return (void *)0x1000UL;		/* below mmap_min_addr */
+	case 6: return (void *)(0x800000000000UL - off % 16);	/* end of user space */
+	case 7: return m->base + 2 * PG + off;		/* PROT_NONE */
+	default: /* straddles page 1 and the PROT_NONE page 2 */
+		return m->base + 2 * PG - 1 - off % (len > 1 ? len - 1 : 1);
 	}
 }
 
 /* Where to put a struct of @len bytes, or a bad pointer. */
 static void *arg_ptr(uint64_t *s, struct mem *m, size_t len, bool *valid)
 {
-	uint32_t r = rel_below(s, 10);
+	uint32_t r = rel_below(s, 10), mis = 1 + rel_below(s, 7);
+	void *bad = bad_ptr(s, m, len);
 
-	*valid = true;
+	*valid = r < 8;
 	if (r < 6)
 		return m->base;
 	if (r < 8)
-		return m->base + 1 + rel_below(s, 7);		/* misaligned */
-	*valid = false;
-	return bad_ptr(s, m, len);
+		return m->base + mis;		/* misaligned */
+	return bad;
 }
 
 /* An embedded pointer: usually to valid scratch memory at @area. */
 static uint64_t emb_ptr(uint64_t *s, struct mem *m, unsigned char *area, size_t len)
 {
-	if (rel_below(s, 4))
-		return (uint64_t)(unsigned long)(area + (rel_below(s, 4) ? 0 : rel_below(s, 8)));
-	return (uint64_t)(unsigned long)bad_ptr(s, m, len);
+	uint32_t r = rel_below(s, 4), mis = rel_below(s, 4) ? 0 : rel_below(s, 8);
+	void *bad = bad_ptr(s, m, len);
+
+	return (uint64_t)(unsigned long)(r ? area + mis : bad);
 }
 
 static void fill_rand(uint64_t *s, unsigned char *p, size_t n)
@@ -344,14 +431,34 @@ struct cur {
 };
 static struct cur cur[MAXTH];
 static __thread struct cur *me;
+static __thread uint64_t my_digest = 0xcbf29ce484222325ULL;
+
+static void mix(uint64_t v)
+{
+	my_digest = (my_digest ^ v) * 0x100000001b3ULL;
+}
+
+static int classify(unsigned int cmd, uint32_t r)
+{
+	unsigned int i;
+
+	for (i = 0; i < NVALID; i++)
+		if (cmd == valid_cmds[i])
+			return C_CREATE + i;
+	if (r >= 80 && r < 88)
+		return C_RANDOM;
+	if (_IOC_TYPE(cmd) == SHADOW_EPOLL_IOC_MAGIC)
+		return C_MAGIC;
+	return C_GENERIC;
+}
 
 static void one_call(uint64_t *s, struct mem *m)
 {
 	unsigned int cmd, nr;
 	bool valid;
 	unsigned char *p;
-	int fd, ret;
-	uint32_t r = rel_below(s, 100);
+	int fd, ret, err, cls;
+	uint32_t r = rel_below(s, 100), slot = rel_below(s, NPOOL);
 
 	if (r < 45) {
 		cmd = valid_cmds[rel_below(s, NVALID)];
@@ -400,21 +507,40 @@ static void one_call(uint64_t *s, struct mem *m)
 	else
 		memset(me->copy, 0, sizeof(me->copy));
 	ret = ioctl(fd, cmd, p);
+	err = ret < 0 ? errno : 0;
+	cls = classify(cmd, r);
 	atomic_fetch_add_explicit(&calls, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&cls_calls[cls], 1, memory_order_relaxed);
+
+	/* A wait that timed out or was cut short by the watchdog: one outcome. */
+	mix(cmd);
+	if (_IOC_TYPE(cmd) == SHADOW_EPOLL_IOC_MAGIC && nr == 0x03 &&
+	    (ret == 0 || err == EINTR))
+		mix(0x7100);
+	else
+		mix(ret >= 0 ? (uint64_t)ret : 0x10000 + (uint64_t)err);
+
 	if (ret >= 0) {
 		atomic_fetch_add_explicit(&hist_ok, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&cls_ok[cls], 1, memory_order_relaxed);
 		if (_IOC_TYPE(cmd) == SHADOW_EPOLL_IOC_MAGIC && (nr == 0x01 || nr == 0x10) &&
 		    ret > 2 && fcntl(ret, F_GETFD) >= 0) {
 			atomic_fetch_add(&fdret, 1);
-			adopt(s, ret);
+			adopt(slot, ret);
 		}
-	} else if (errno >= 0 && errno < NERR) {
-		atomic_fetch_add_explicit(&hist_err[errno], 1, memory_order_relaxed);
-		if (errno >= 512)
+	} else if (err > 0 && err < NERR) {
+		atomic_fetch_add_explicit(&hist_err[err], 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&cls_err[cls][err], 1, memory_order_relaxed);
+		if (err >= 512)
 			fail("kernel-internal errno %d leaked: fd %d cmd %#x arg %p",
-			     errno, fd, cmd, (void *)p);
+			     err, fd, cmd, (void *)p);
+		else if (cls <= C_MAGIC && (err >= 64 || !(cls_allowed[cls] & BIT64(err))))
+			fail("%s: unexpected errno %s (%d): fd %d cmd %#x arg %p",
+			     cls_name[cls], strerrorname_np(err), err, fd, cmd,
+			     (void *)p);
 	} else {
 		atomic_fetch_add_explicit(&hist_other, 1, memory_order_relaxed);
+		fail("errno %d out of range: fd %d cmd %#x", err, fd, cmd);
 	}
 }
 
@@ -465,32 +591,73 @@ static void hang_report(int nth)
 	fflush(stdout);
 }
 
+/* Is [p, p + len) free of any mapping? (mincore fails with ENOMEM.) */
+static bool unmapped(void *p, size_t len)
+{
+	unsigned char vec[4];
+
+	return mincore(p, len, vec) < 0 && errno == ENOMEM;
+}
+
+/*
+ * Set up before any thread exists, so no thread stack or arena can land in
+ * the hole: the hole is fenced by PROT_NONE pages and only a mapping of at
+ * most one page could fill it; this program makes none after setup.
+ */
 static struct mem mem_new(void)
 {
 	struct mem m;
 
-	m.base = mmap(NULL, 4 * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m.base == MAP_FAILED) {
-		perror("mmap");
+	m.base = mmap(NULL, ARENA_PAGES * PG, PROT_NONE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m.base == MAP_FAILED ||
+	    mprotect(m.base, 2 * PG, PROT_READ | PROT_WRITE)) {
+		perror("fuzz: arena");
 		exit(1);
 	}
-	mprotect(m.base + 2 * PG, PG, PROT_NONE);
-	m.unmapped = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	munmap(m.unmapped, PG);
 	return m;
+}
+
+static void hole_new(void)
+{
+	hole = mmap(NULL, 3 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (hole == MAP_FAILED || munmap(hole + PG, PG)) {
+		perror("fuzz: hole");
+		exit(1);
+	}
+	hole += PG;
+	if (!unmapped(hole, PG) || !unmapped((void *)0x1000UL, PG)) {
+		fprintf(stderr, "fuzz: setup: the hole or page 0x1000 is mapped\n");
+		exit(1);
+	}
+}
+
+static struct mem arena[MAXTH];
+
+/* The closer's step: a new object into a slot (its old fd closed). */
+static void close_step(uint64_t *s)
+{
+	uint32_t slot = rel_below(s, NPOOL);
+	int fd = new_obj(s);
+
+	if (fd >= 0)
+		adopt(slot, fd);
 }
 
 static void *fuzzer(void *arg)
 {
 	struct targ *t = arg;
-	uint64_t s = t->seed, i;
-	struct mem m = mem_new();
+	uint64_t s = t->seed, cs = t->seed ^ 0x5851F42D4C957F2DULL, i;
 
 	me = &cur[t->idx];
 	me->tid = (int)syscall(SYS_gettid);
 
-	for (i = 0; i < t->n && !atomic_load(&stop); i++)
-		one_call(&s, &m);
+	for (i = 0; i < t->n && !atomic_load(&stop); i++) {
+		one_call(&s, &arena[t->idx]);
+		if (det && i % CLOSE_EVERY == CLOSE_EVERY - 1)
+			close_step(&cs);
+	}
+	atomic_fetch_add(&digest, my_digest);
 	return NULL;
 }
 
@@ -500,10 +667,7 @@ static void *closer(void *arg)
 	uint64_t s = t->seed;
 
 	while (!atomic_load(&stop)) {
-		int fd = new_obj(&s);
-
-		if (fd >= 0)
-			adopt(&s, fd);
+		close_step(&s);
 		usleep(50 + rel_below(&s, 200));
 	}
 	return NULL;
@@ -797,33 +961,46 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-int main(int argc, char **argv)
+static void print_hist(void)
 {
-	uint64_t seed = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^ getpid(), last = 0;
-	int nth = 2, opt, i, quiet = 0, sweep = 0;
+	int c, i;
+
+	printf("fuzz: results: ok %llu", (unsigned long long)atomic_load(&hist_ok));
+	for (i = 0; i < NERR; i++) {
+		uint64_t v = atomic_load(&hist_err[i]);
+
+		if (v)
+			printf(", %s %llu", strerrorname_np(i) ?: "E?",
+			       (unsigned long long)v);
+	}
+	if (atomic_load(&hist_other))
+		printf(", other %llu", (unsigned long long)atomic_load(&hist_other));
+	printf("\n");
+	for (c = 0; c < NCLS; c++) {
+		printf("fuzz:   %-11s %8llu calls: ok %llu", cls_name[c],
+		       (unsigned long long)atomic_load(&cls_calls[c]),
+		       (unsigned long long)atomic_load(&cls_ok[c]));
+		for (i = 0; i < NERR; i++) {
+			uint64_t v = atomic_load(&cls_err[c][i]);
+
+			if (v)
+				printf(", %s %llu", strerrorname_np(i) ?: "E?",
+				       (unsigned long long)v);
+		}
+		printf("\n");
+	}
+}
+
+/* The fuzzing proper (in the child). */
+static int run(uint64_t seed, int nth, int quiet, int sweep)
+{
+	uint64_t last = 0;
 	struct targ ta[MAXTH + 1];
 	struct rlimit rl = { 4096, 4096 };
 	struct sigaction sa = { .sa_handler = on_alrm };	/* no SA_RESTART */
 	double t0, t1, tprog;
+	int i, nthreads = det ? nth : nth + 1;
 
-	while ((opt = getopt(argc, argv, "n:j:s:FqH")) != -1) {
-		switch (opt) {
-		case 'H': return hold_test();
-		case 'n': ncalls = strtoull(optarg, NULL, 0); break;
-		case 'j': nth = atoi(optarg); break;
-		case 's': seed = strtoull(optarg, NULL, 0); break;
-		case 'F': sweep = 1; break;
-		case 'q': quiet = 1; break;
-		default:
-			fprintf(stderr, "usage: sep_ioctl_fuzz [-n calls] [-j threads] [-s seed] [-F] [-q]\n");
-			return 2;
-		}
-	}
-	if (nth < 1 || nth > MAXTH)
-		nth = 2;
-	if (!seed)
-		seed = 1;
-	setvbuf(stdout, NULL, _IOLBF, 0);
 	setrlimit(RLIMIT_NOFILE, &rl);
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGALRM, &sa, NULL);
@@ -847,11 +1024,16 @@ int main(int argc, char **argv)
 		for (i = 0; i < NPOOL; i++)
 			pool[i] = new_obj(&s);
 	}
-	printf("fuzz: %llu calls, %d threads + closer, seed %#llx\n",
-	       (unsigned long long)ncalls, nth, (unsigned long long)seed);
+	for (i = 0; i < nth; i++)
+		arena[i] = mem_new();
+	hole_new();
+	printf("fuzz: %llu calls, %d thread(s)%s, seed %#llx\n",
+	       (unsigned long long)ncalls, nth,
+	       det ? ", closer inline (deterministic)" : " + closer",
+	       (unsigned long long)seed);
 
 	t0 = now();
-	for (i = 0; i <= nth; i++) {
+	for (i = 0; i < nthreads; i++) {
 		ta[i].seed = seed + 0xD1B54A32D192ED03ULL * (i + 1);
 		ta[i].n = ncalls / nth + (i < (int)(ncalls % nth));
 		ta[i].joined = false;
@@ -886,6 +1068,8 @@ int main(int argc, char **argv)
 			fail("no progress for 30 s after %llu calls: a call hangs",
 			     (unsigned long long)c);
 			hang_report(nth);
+			printf("fuzz: summary: seed %#llx: %llu calls: FAIL (hang)\n",
+			       (unsigned long long)seed, (unsigned long long)c);
 			fflush(NULL);
 			_exit(3);
 		}
@@ -895,22 +1079,15 @@ int main(int argc, char **argv)
 	}
 	t1 = now();
 	atomic_store(&stop, true);
-	pthread_join(ta[nth].self, NULL);
+	if (!det)
+		pthread_join(ta[nth].self, NULL);
+	if (!unmapped(hole, PG))
+		fail("the hole at %p got mapped", (void *)hole);
 
 	printf("fuzz: %llu calls in %.1f s, %.0f calls/s, %llu fds returned\n",
 	       (unsigned long long)atomic_load(&calls), t1 - t0,
 	       atomic_load(&calls) / (t1 - t0), (unsigned long long)atomic_load(&fdret));
-	printf("fuzz: results: ok %llu", (unsigned long long)atomic_load(&hist_ok));
-	for (i = 0; i < NERR; i++) {
-		uint64_t v = atomic_load(&hist_err[i]);
-
-		if (v)
-			printf(", %s(%d) %llu", i < 134 ? strerrorname_np(i) : "E?", i,
-			       (unsigned long long)v);
-	}
-	if (atomic_load(&hist_other))
-		printf(", other %llu", (unsigned long long)atomic_load(&hist_other));
-	printf("\n");
+	print_hist();
 
 	if (sweep)
 		fault_sweep();
@@ -919,10 +1096,65 @@ int main(int argc, char **argv)
 		if (pool[i] >= 0)
 			close(pool[i]);
 	close(gw);
-	if (atomic_load(&failures)) {
-		printf("fuzz: FAILED: %d failure(s)\n", atomic_load(&failures));
+	printf("fuzz: summary: seed %#llx, %llu calls, %.0f calls/s, ok %llu, EFAULT %llu, EINVAL %llu, ENOTTY %llu, digest %016llx%s: %s\n",
+	       (unsigned long long)seed, (unsigned long long)atomic_load(&calls),
+	       atomic_load(&calls) / (t1 - t0),
+	       (unsigned long long)atomic_load(&hist_ok),
+	       (unsigned long long)atomic_load(&hist_err[EFAULT]),
+	       (unsigned long long)atomic_load(&hist_err[EINVAL]),
+	       (unsigned long long)atomic_load(&hist_err[ENOTTY]),
+	       (unsigned long long)atomic_load(&digest), det ? " (-D)" : "",
+	       atomic_load(&failures) ? "FAIL" : "PASS");
+	return atomic_load(&failures) ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t seed = (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^ getpid();
+	int nth = 2, opt, quiet = 0, sweep = 0, status;
+	pid_t pid;
+
+	while ((opt = getopt(argc, argv, "n:j:s:DFqH")) != -1) {
+		switch (opt) {
+		case 'H': return hold_test();
+		case 'n': ncalls = strtoull(optarg, NULL, 0); break;
+		case 'j': nth = atoi(optarg); break;
+		case 's': seed = strtoull(optarg, NULL, 0); break;
+		case 'D': det = true; break;
+		case 'F': sweep = 1; break;
+		case 'q': quiet = 1; break;
+		default:
+			fprintf(stderr, "usage: sep_ioctl_fuzz [-n calls] [-j threads] [-s seed] [-D] [-F] [-q]\n");
+			return 2;
+		}
+	}
+	if (nth < 1 || nth > MAXTH)
+		nth = 2;
+	if (det)
+		nth = 1;
+	if (!seed)
+		seed = 1;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Random fd numbers must only ever hit our own objects. */
+	syscall(SYS_close_range, 3U, ~0U, 0U);
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		perror("fork");
 		return 1;
 	}
-	printf("fuzz: ok\n");
-	return 0;
+	if (!pid)
+		exit(run(seed, nth, quiet, sweep));
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			perror("waitpid");
+			return 1;
+		}
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	printf("fuzz: summary: seed %#llx: FAIL: the fuzzer crashed: %s (signal %d)\n",
+	       (unsigned long long)seed, sigabbrev_np(WTERMSIG(status)) ?: "?",
+	       WTERMSIG(status));
+	return 1;
 }

@@ -22,6 +22,10 @@
  *       key 0 or EPOLLIN).  The receiving waiter clears EPOLLIN (no wake-up),
  *       takes the counter with an atomic exchange and re-arms with MOD.
  *       Events with a zero counter are possible (benign race), losses not.
+ * In G1 and G3 a waiter owns the item from the event until its re-arm: it
+ * sets the item's owner flag on receipt and clears it just before the MOD.
+ * Finding the flag already set is a ONESHOT item delivered twice (a read
+ * or exchange cannot see that: a later write may have refilled the count).
  * After the run the producers stop, waiters drain until every group's sum
  * of reads equals its sum of writes (or no progress for 5 s), and every
  * counter must be zero: anything left is a lost wake-up.
@@ -71,6 +75,7 @@ static bool have_src;
 static int g1[NG1], g2[NG2], g3[NG3];
 static _Atomic uint64_t g1_w[NG1], g1_r[NG1], g2_w[NG2], g2_r[NG2];
 static _Atomic uint64_t g3_w[NG3], g3_r[NG3], g3_pend[NG3];
+static atomic_bool g1_owned[NG1], g3_owned[NG3];
 static _Atomic uint64_t ops, events, g2_empty, g3_zero, nest_events;
 static _Atomic int errors;
 static atomic_bool stop_chaos, stop_prod, stop_all;
@@ -179,6 +184,9 @@ static void handle(struct epoll_event *e)
 			fail("G1 bad event %#x idx %u", e->events, i);
 			return;
 		}
+		if (atomic_exchange(&g1_owned[i], true))
+			fail("G1[%u]: oneshot event delivered while another waiter owns the item",
+			     i);
 		r = read(g1[i], &v, 8);
 		atomic_fetch_add_explicit(&ops, 1, memory_order_relaxed);
 		if (r == 8)
@@ -186,6 +194,7 @@ static void handle(struct epoll_event *e)
 		else
 			fail("G1[%u]: oneshot event but read gave %zd (%s): spurious or doubled delivery",
 			     i, r, strerror(errno));
+		atomic_store(&g1_owned[i], false);
 		CHECK(rel_ctl(&B, ep, EPOLL_CTL_MOD, g1[i], G1_EV,
 			      DATA(KIND_G1, i)), "G1 re-arm MOD", -1);
 		break;
@@ -208,6 +217,9 @@ static void handle(struct epoll_event *e)
 			fail("G3 bad event %#x idx %u", e->events, i);
 			return;
 		}
+		if (atomic_exchange(&g3_owned[i], true))
+			fail("G3[%u]: oneshot event delivered while another waiter owns the item",
+			     i);
 		CHECK(rel_src_change(g3[i], SHADOW_EPOLL_SRC_CLEAR, EPOLLIN, 0,
 				     SHADOW_EPOLL_SRC_NOWAKE), "G3 SRC_CLEAR", -1);
 		v = atomic_exchange(&g3_pend[i], 0);
@@ -215,6 +227,7 @@ static void handle(struct epoll_event *e)
 			atomic_fetch_add(&g3_r[i], v);
 		else
 			atomic_fetch_add(&g3_zero, 1);
+		atomic_store(&g3_owned[i], false);
 		CHECK(rel_ctl(&B, ep, EPOLL_CTL_MOD, g3[i], G3_EV,
 			      DATA(KIND_G3, i)), "G3 re-arm MOD", -1);
 		break;
