@@ -73,7 +73,12 @@ fuzz:
 	@scripts/vm-run.sh --kernel "$(KERNEL)" --smp 1 --timeout 1800 -- \
 		sep_fuzz -s "$(SEED)" -n "$(OPS)" -t "$(TRACE_LEN)"
 
+# The debug-kernel reliability run (KASAN, lockdep, kmemleak); also a layer
+# of "make check".  STRESS=s (default 30), FUZZ=calls (default 100000).
+debug-check: deps
+	@scripts/debug-check.sh --stress "$(or $(STRESS),30)" --fuzz "$(or $(FUZZ),100000)"
+
 clean:
 	rm -rf build
 
-.PHONY: all modules deps run check style kunit selftests vm fuzz clean
+.PHONY: all modules deps run check style kunit selftests vm fuzz debug-check clean

@@ -8,6 +8,7 @@
 #define _SHADOW_EPOLL_COMPAT_H
 
 #include <linux/atomic.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/sched.h>
 #include <linux/sched/rt.h>
@@ -41,10 +42,25 @@
 #define EPOLL_URING_WAKE	((__force __poll_t)0)
 #endif
 
+/* The file of a struct fd: an accessor from 6.12, a plain field before. */
+#ifndef fd_file
+#define fd_file(f)	((f).file)
+#endif
+
 /* Pin a file whose count may already have dropped to zero. */
 static inline bool sep_file_tryget(struct file *file)
 {
 	return atomic_long_inc_not_zero(&file->f_count);
+}
+
+/*
+ * Drop a reference that cannot be the last one in the common case without
+ * an out-of-line call: only the final reference goes through fput().
+ */
+static inline void sep_fput(struct file *file)
+{
+	if (!atomic_long_add_unless(&file->f_count, -1, 1))
+		fput(file);
 }
 
 /*

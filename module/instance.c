@@ -267,11 +267,9 @@ static void sep_remove(struct sep_instance *ep, struct sep_item *item,
 }
 
 /* Drop the items whose file was finally released (see watch.c). */
-static void sep_reap_dead(struct sep_instance *ep)
+static void __sep_reap_dead(struct sep_instance *ep)
 {
 	struct sep_item *item;
-
-	lockdep_assert_held(&ep->mtx);
 
 	while (!list_empty_careful(&ep->dead)) {
 		spin_lock_irq(&ep->lock);
@@ -286,22 +284,49 @@ static void sep_reap_dead(struct sep_instance *ep)
 	}
 }
 
+/* Every operation starts with this: usually nothing died, so inline. */
+static inline void sep_reap_dead(struct sep_instance *ep)
+{
+	lockdep_assert_held(&ep->mtx);
+
+	if (unlikely(!list_empty_careful(&ep->dead)))
+		__sep_reap_dead(ep);
+}
+
+/*
+ * The file operations of real epoll files (the kernel's, built in), learnt
+ * from the first one seen: then a real epoll is recognised without a name
+ * comparison.
+ */
+static const struct file_operations *sep_epoll_fops;
+
+#define SEP_EPOLL_NAME	"[eventpoll]"
+
 /**
  * sep_file_is_epoll() - is @file a real epoll or a shadow instance?
  * @file: a file
  *
- * Real epoll files are anon-inode files named "[eventpoll]".
+ * Real epoll files are anon-inode files named "[eventpoll]"; they all share
+ * one file_operations.
  *
  * Return: true for both kinds.
  */
 bool sep_file_is_epoll(struct file *file)
 {
+	const struct file_operations *fops = READ_ONCE(sep_epoll_fops);
 	const struct dentry *d = file->f_path.dentry;
 
 	if (sep_is_shadow_file(file))
 		return true;
-	return d && !strcmp(d->d_name.name, "[eventpoll]") &&
-	       file->f_op && file->f_op->poll;
+	if (fops)
+		return file->f_op == fops;
+	/* The length first: most files are rejected without a call. */
+	if (!d || d->d_name.len != sizeof(SEP_EPOLL_NAME) - 1 ||
+	    strcmp(d->d_name.name, SEP_EPOLL_NAME) || !file->f_op ||
+	    !file->f_op->poll)
+		return false;
+	WRITE_ONCE(sep_epoll_fops, file->f_op);
+	return true;
 }
 
 static __poll_t __sep_instance_poll(struct sep_instance *ep,
@@ -324,8 +349,12 @@ static bool sep_in_ext_poll(void)
 	return found;
 }
 
-/* Re-poll a watched file, pinned; the result is masked with the interest. */
-static __poll_t sep_item_poll(struct sep_item *item, poll_table *pt, int depth)
+/*
+ * Re-poll a watched file, pinned; the result is masked with the interest.
+ * Inline: a scan runs it for every item.
+ */
+static inline __poll_t sep_item_poll(struct sep_item *item, poll_table *pt,
+				     int depth)
 {
 	struct file *file = sep_item_fget(item);
 	__poll_t res;
@@ -339,7 +368,7 @@ static __poll_t sep_item_poll(struct sep_item *item, poll_table *pt, int depth)
 		res = 0;	/* possibly a cycle through a real epoll */
 	else
 		res = vfs_poll(file, pt);
-	fput(file);
+	sep_fput(file);
 	return res & item->events;
 }
 
@@ -647,6 +676,7 @@ static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
 	struct sep_pqueue epq;
 	struct sep_item *item;
 	__poll_t revents;
+	int error;
 
 	lockdep_assert_held(&ep->mtx);
 
@@ -665,7 +695,12 @@ static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
 	item->data = epds->data;
 	item->real_epoll = !sep_is_shadow_file(tfile) && sep_file_is_epoll(tfile);
 
-	sep_index_add(item);
+	error = sep_index_add(item);
+	if (error) {
+		atomic_long_dec(&ep->user->watches);
+		kfree(item);
+		return error;
+	}
 	sep_rb_insert(ep, item);
 	ep->nitems++;
 	if (item->real_epoll)
@@ -699,15 +734,8 @@ static int sep_modify(struct sep_instance *ep, struct sep_item *item,
 	lockdep_assert_held(&ep->mtx);
 
 	init_poll_funcptr(&pt, NULL);
-	spin_lock_irq(&ep->lock);
-	WRITE_ONCE(item->events, epds->events);
-	item->data = epds->data;
-	spin_unlock_irq(&ep->lock);
-
-	/*
-	 * The lock above orders the new mask before the re-poll, so a wakeup
-	 * that races with it either sees the new mask or is seen by the poll.
-	 */
+	/* Ordered before the re-poll (see sep_set_event()). */
+	sep_set_event(ep, item, epds->events, epds->data);
 	if (sep_item_poll(item, &pt, 1))
 		sep_queue_and_wake(ep, item);
 	return 0;

@@ -16,9 +16,24 @@
  *    overflow arrivals in callback order, the level-triggered re-queues
  *    (sep_done_scan).
  *
- * Locking: the caller holds &sep_instance.mtx for every scan; this file takes
- * &sep_instance.lock (irq) around each list change so that the wakeup
- * callback and the ready dump always see consistent lists.
+ * Locking: the caller holds &sep_instance.mtx for every scan.  Starting and
+ * closing a scan take &sep_instance.lock (irq), as every list change outside
+ * a scan does.  Inside a scan, the per-item steps use the scan-step protocol
+ * below instead of a lock round-trip per item.
+ *
+ * Scan steps.  While a scan runs, wakeups go to the overflow list and ctl
+ * cannot run (it needs the mutex), so only the scanner changes the scan's
+ * private list, the ready list and the items' @rdllink; the only concurrent
+ * reader is the ready dump (sep_ready_walk()).  A step (settle the previous
+ * delivery, unlink the next item) therefore runs with preemption disabled
+ * and &sep_instance.scan_busy set; it takes &sep_instance.lock only if a dump
+ * announced itself in &sep_instance.dumpers.  The dump announces itself,
+ * waits until no step is in flight, then takes the lock.  Both sides store
+ * their flag, issue a full barrier and then read the other's, so either the
+ * step sees the dump (and takes the lock) or the dump sees the step (and
+ * waits for it): the dump observes exactly the states it did when every step
+ * took the lock.  The dump never waits while holding a lock, so a wakeup
+ * interrupting a step can always take &sep_instance.lock.
  */
 #include <linux/export.h>
 #include <linux/lockdep.h>
@@ -46,6 +61,8 @@ void sep_instance_init_lists(struct sep_instance *ep)
 	ep->rbr = RB_ROOT_CACHED;
 	ep->ovflist = SEP_UNACTIVE_PTR;
 	ep->scan = NULL;
+	ep->scan_busy = false;
+	atomic_set(&ep->dumpers, 0);
 }
 EXPORT_SYMBOL_IF_KUNIT(sep_instance_init_lists);
 
@@ -58,7 +75,7 @@ void sep_item_init(struct sep_item *item)
 	RB_CLEAR_NODE(&item->rbn);
 	INIT_LIST_HEAD(&item->rdllink);
 	INIT_LIST_HEAD(&item->deadlink);
-	INIT_HLIST_NODE(&item->fnode);
+	item->indexed = false;
 	item->ovf_next = SEP_UNACTIVE_PTR;
 }
 EXPORT_SYMBOL_IF_KUNIT(sep_item_init);
@@ -111,17 +128,18 @@ EXPORT_SYMBOL_IF_KUNIT(sep_start_scan);
 
 /*
  * What sep_deliver() still owes the item it delivered last: the step after a
- * successful copy, done under @ep->lock together with the next list change
- * (the unlink of the next item, or the done step), so that a delivered item
- * costs one lock round-trip.  No pause (fault, userfaultfd) can happen in
- * between: it is applied before the next item is re-polled or copied, so
- * every state the ready dump can observe is unchanged.
+ * successful copy, done together with the next list change (the unlink of
+ * the next item, or the done step), so that a delivered item costs one scan
+ * step.  No pause (fault, userfaultfd) can happen in between: it is applied
+ * before the next item is re-polled or copied, so every state the ready dump
+ * can observe is unchanged.
+ *
+ * Context: caller holds @ep->lock or is inside a scan step.
  */
-static void sep_settle_locked(struct sep_instance *ep, struct sep_item *item)
+static void sep_settle(struct sep_instance *ep, struct sep_item *item)
 {
 	__poll_t events;
 
-	lockdep_assert_held(&ep->lock);
 	if (!item)
 		return;
 	events = item->events;
@@ -131,7 +149,7 @@ static void sep_settle_locked(struct sep_instance *ep, struct sep_item *item)
 		list_add_tail(&item->rdllink, &ep->rdllist);
 }
 
-/* sep_done_scan(), first settling @settle (see sep_settle_locked()). */
+/* sep_done_scan(), first settling @settle (see sep_settle()). */
 static void __sep_done_scan(struct sep_instance *ep, struct list_head *txlist,
 			    struct sep_item *settle)
 {
@@ -140,7 +158,7 @@ static void __sep_done_scan(struct sep_instance *ep, struct list_head *txlist,
 	lockdep_assert_held(&ep->mtx);
 
 	spin_lock_irq(&ep->lock);
-	sep_settle_locked(ep, settle);
+	sep_settle(ep, settle);
 	for (next = ep->ovflist; (item = next) != NULL; ) {
 		next = item->ovf_next;
 		item->ovf_next = SEP_UNACTIVE_PTR;
@@ -179,13 +197,95 @@ void sep_done_scan(struct sep_instance *ep, struct list_head *txlist)
 }
 EXPORT_SYMBOL_IF_KUNIT(sep_done_scan);
 
-/* Take @item off whatever list it is on (scan list or ready list). */
-static void sep_unlink_locked(struct sep_instance *ep, struct sep_item *item)
+/*
+ * Enter a scan step (see "Scan steps" above).  Returns false, with nothing
+ * held, if a dump is announced: the caller then takes @ep->lock instead.
+ */
+static bool sep_step_begin(struct sep_instance *ep)
 {
+	preempt_disable();
+	WRITE_ONCE(ep->scan_busy, true);
+	/* Pairs with smp_mb__after_atomic() in sep_ready_walk(). */
+	smp_mb();
+	if (likely(!atomic_read(&ep->dumpers)))
+		return true;
+	/* Nothing changed: no ordering needed, but pairs like sep_step_end(). */
+	smp_store_release(&ep->scan_busy, false);
+	preempt_enable();
+	return false;
+}
+
+static void sep_step_end(struct sep_instance *ep)
+{
+	/* Publishes the step's list changes to a dump that waited for it. */
+	smp_store_release(&ep->scan_busy, false);
+	preempt_enable();
+}
+
+/*
+ * One scan step: settle @settle (may be NULL), then put @item at the head
+ * of @head, or take it off its list if @head is NULL.
+ */
+static void __sep_step(struct sep_instance *ep, struct sep_item *settle,
+		       struct sep_item *item, struct list_head *head)
+{
+	sep_settle(ep, settle);
+	if (head)
+		list_add(&item->rdllink, head);
+	else
+		list_del_init(&item->rdllink);
+}
+
+static __always_inline void sep_step(struct sep_instance *ep,
+				     struct sep_item *settle,
+				     struct sep_item *item,
+				     struct list_head *head)
+{
+	lockdep_assert_held(&ep->mtx);
+
+	if (sep_step_begin(ep)) {
+		__sep_step(ep, settle, item, head);
+		sep_step_end(ep);
+		return;
+	}
 	spin_lock_irq(&ep->lock);
-	list_del_init(&item->rdllink);
+	__sep_step(ep, settle, item, head);
 	spin_unlock_irq(&ep->lock);
 }
+
+/**
+ * sep_set_event() - EPOLL_CTL_MOD's update of an item's mask and data
+ * @ep:     the instance
+ * @item:   the item
+ * @events: the new interest mask (with the private bits)
+ * @data:   the new user data
+ *
+ * A step like a scan's (see "Scan steps" above): the ready dump sees both
+ * fields old or both new.  The wakeup callback reads the mask locklessly,
+ * so the full barrier at the end orders the new mask before the caller's
+ * re-poll: a racing wakeup either sees the new mask or is seen by the poll.
+ *
+ * Context: process; caller holds @ep->mtx.
+ */
+void sep_set_event(struct sep_instance *ep, struct sep_item *item,
+		   __poll_t events, u64 data)
+{
+	lockdep_assert_held(&ep->mtx);
+
+	if (sep_step_begin(ep)) {
+		WRITE_ONCE(item->events, events);
+		item->data = data;
+		sep_step_end(ep);
+	} else {
+		spin_lock_irq(&ep->lock);
+		WRITE_ONCE(item->events, events);
+		item->data = data;
+		spin_unlock_irq(&ep->lock);
+	}
+	/* The new mask before the caller's re-poll (see above). */
+	smp_mb();
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_set_event);
 
 /**
  * sep_deliver() - one delivery scan, as epoll_wait() does it
@@ -214,20 +314,15 @@ int sep_deliver(struct sep_instance *ep, const struct sep_scan_ops *ops,
 			break;
 		/*
 		 * Settle the previous delivery (disarm ONESHOT, re-queue LT)
-		 * and unlink this item in one critical section.
+		 * and unlink this item in one step.
 		 */
-		spin_lock_irq(&ep->lock);
-		sep_settle_locked(ep, settle);
+		sep_step(ep, settle, item, NULL);
 		settle = NULL;
-		list_del_init(&item->rdllink);
-		spin_unlock_irq(&ep->lock);
 		revents = ops->poll(item, 1, ctx);
 		if (!revents)
 			continue;
 		if (ops->copy(ctx, res, revents, item->data)) {
-			spin_lock_irq(&ep->lock);
-			list_add(&item->rdllink, &txlist);
-			spin_unlock_irq(&ep->lock);
+			sep_step(ep, NULL, item, &txlist);
 			if (!res)
 				res = -EFAULT;
 			break;
@@ -268,7 +363,7 @@ __poll_t sep_scan_ready(struct sep_instance *ep, const struct sep_scan_ops *ops,
 			res = EPOLLIN | EPOLLRDNORM;
 			break;
 		}
-		sep_unlink_locked(ep, item);
+		sep_step(ep, NULL, item, NULL);
 	}
 	sep_done_scan(ep, &txlist);
 	return res;
@@ -365,12 +460,16 @@ EXPORT_SYMBOL_IF_KUNIT(sep_queue_if_ready);
  * @ep:   the instance
  * @item: the item
  *
- * Context: process; caller holds @ep->mtx, so no scan is running.
+ * Context: process; caller holds @ep->mtx, so no scan is running, and no
+ * wakeup can queue @item any more (it is unhooked, or an orphan).  So an
+ * item on neither list needs no lock round-trip.
  */
 void sep_unqueue(struct sep_instance *ep, struct sep_item *item)
 {
 	lockdep_assert_held(&ep->mtx);
 
+	if (!sep_is_linked(item) && list_empty_careful(&item->deadlink))
+		return;
 	spin_lock_irq(&ep->lock);
 	list_del_init(&item->rdllink);
 	list_del_init(&item->deadlink);
@@ -439,7 +538,8 @@ static unsigned long sep_walk_ovflist(struct sep_instance *ep, sep_walk_fn fn,
  * not already queued (callback order), then the ready list (re-queues).
  *
  * Context: any process context; takes @ep->lock, not @ep->mtx, so it works
- * while a scan is paused in a copy to userspace.
+ * while a scan is paused in a copy to userspace.  Waits for a scan step in
+ * flight on another CPU (see "Scan steps" above).
  * Return: number of entries visited.
  */
 unsigned long sep_ready_walk(struct sep_instance *ep, sep_walk_fn fn,
@@ -448,6 +548,12 @@ unsigned long sep_ready_walk(struct sep_instance *ep, sep_walk_fn fn,
 	struct sep_item *item;
 	unsigned long n = 0;
 
+	atomic_inc(&ep->dumpers);
+	/* Pairs with smp_mb() in sep_step_begin(). */
+	smp_mb__after_atomic();
+	/* Acquire: the step's list changes before our walk. */
+	while (smp_load_acquire(&ep->scan_busy))
+		cpu_relax();
 	spin_lock_irq(&ep->lock);
 	*dump_flags = 0;
 	if (ep->scan) {
@@ -463,6 +569,7 @@ unsigned long sep_ready_walk(struct sep_instance *ep, sep_walk_fn fn,
 		n++;
 	}
 	spin_unlock_irq(&ep->lock);
+	atomic_dec(&ep->dumpers);
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(sep_ready_walk);

@@ -47,6 +47,8 @@ bool sep_event_arrived(struct sep_instance *ep, struct sep_item *item,
 bool sep_exclusive_ewake(__poll_t events, __poll_t pollflags);
 bool sep_queue_if_ready(struct sep_instance *ep, struct sep_item *item);
 void sep_unqueue(struct sep_instance *ep, struct sep_item *item);
+void sep_set_event(struct sep_instance *ep, struct sep_item *item,
+		   __poll_t events, u64 data);
 bool sep_events_available(struct sep_instance *ep);
 unsigned long sep_ready_walk(struct sep_instance *ep, sep_walk_fn fn,
 			     void *ctx, u32 *dump_flags);

@@ -26,7 +26,9 @@
  * 3) sep_instance.lock: an IRQ-safe spinlock for the ready list, the
  *    overflow list, the scan pointer, the waiter queue @wq and the per-item
  *    fields the wakeup callback reads.  The callback may run in hard IRQ
- *    context (any driver's wake_up()), hence irqsave.
+ *    context (any driver's wake_up()), hence irqsave.  Inside a scan, the
+ *    scanner's per-item list steps are ordered against the ready dump by
+ *    the flags @scan_busy/@dumpers instead (see scan.c, "Scan steps").
  *
  * sep_index_lock (watch.c) protects the global file index used when a watched
  * file is finally released.  It nests outside sep_instance.lock and outside
@@ -35,6 +37,7 @@
 #ifndef _SHADOW_EPOLL_SEP_H
 #define _SHADOW_EPOLL_SEP_H
 
+#include <linux/atomic.h>
 #include <linux/fs.h>
 #include <linux/eventpoll.h>
 #include <linux/list.h>
@@ -42,6 +45,7 @@
 #include <linux/poll.h>
 #include <linux/rbtree.h>
 #include <linux/refcount.h>
+#include <linux/rhashtable-types.h>
 #include <linux/seqlock.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -98,8 +102,11 @@ struct sep_pwq {
  *            it; protected by &sep_instance.lock
  * @deadlink: node on &sep_instance.dead once the watched file was released;
  *            protected by &sep_instance.lock
- * @fnode:    node in the global file index; protected by sep_index_lock.
- *            Unhashed once the release handler or a removal took it out.
+ * @fnode:    node in the global file index (items of one file share one
+ *            hash entry); removed under sep_index_lock
+ * @indexed:  @fnode is in the index; set before the item is inserted,
+ *            cleared under sep_index_lock once the release handler or a
+ *            removal took it out
  * @ep:       the owning instance
  * @file:     the watched file; no reference is held (see watch.c)
  * @fd:       the fd number given at ADD (the second half of the key)
@@ -129,7 +136,7 @@ struct sep_item {
 	struct list_head rdllink;
 	struct sep_item *ovf_next;
 	struct list_head deadlink;
-	struct hlist_node fnode;
+	struct rhlist_head fnode;
 	struct sep_instance *ep;
 	struct file *file;
 	int fd;
@@ -137,6 +144,7 @@ struct sep_item {
 	u64 data;
 	struct sep_pwq *pwqlist;
 	int nwait;
+	bool indexed;
 	bool pinned;
 	bool real_epoll;
 	bool dying;
@@ -157,6 +165,8 @@ struct sep_item {
  *             when no scan runs, NULL when a scan runs and nothing arrived
  * @scan:      the private list of the running scan (for the ready dump), or
  *             NULL; protected by @lock
+ * @scan_busy: a scan step is in flight (scan.c); written by the scanner
+ * @dumpers:   ready dumps in progress; a scan step seeing one takes @lock
  * @dead:      items whose file was released, reaped under @mtx
  * @wq:        tasks blocked in wait, all exclusive; manipulated under @lock
  * @poll_wait: tasks polling this instance (poll/select, outer epolls)
@@ -183,6 +193,8 @@ struct sep_instance {
 	struct list_head rdllist;
 	struct sep_item *ovflist;
 	struct list_head *scan;
+	bool scan_busy;
+	atomic_t dumpers;
 	struct list_head dead;
 	wait_queue_head_t wq;
 	wait_queue_head_t poll_wait;

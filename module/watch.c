@@ -21,19 +21,27 @@
  * Without kprobes (UML, where KUnit runs) items hold a file reference
  * instead, and are removed only by EPOLL_CTL_DEL or instance release.
  *
- * Locking: sep_index_lock protects the index (the items' @fnode) and
- * @orphan.  It is taken outside the watched file's wait-queue locks and
+ * The index is a resizable hash table keyed by the file pointer (an
+ * rhltable: the items of one file hang off one entry), so a lookup costs the
+ * same at any number of registrations: __fput() of any file in the system
+ * pays one hash probe.
+ *
+ * Locking: sep_index_lock serialises the removals from the index (the
+ * items' @fnode and @indexed) and @orphan; the table's own bucket locks nest
+ * inside it.  Insertion needs only the table's locks (see sep_index_add()).
+ * sep_index_lock is taken outside the watched file's wait-queue locks and
  * outside &sep_instance.lock, never in IRQ context.  Index lookups on the
  * __fput() fast path are RCU-only; items and instances are RCU-freed.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/file.h>
-#include <linux/hashtable.h>
+#include <linux/hash.h>
 #include <linux/kprobes.h>
 #include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/rculist.h>
+#include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 
@@ -43,8 +51,6 @@
 #include "scan.h"
 #include "watch.h"
 
-#define SEP_INDEX_BITS	10
-
 /*
  * Nesting of poll wakeups on this CPU.  Wakeups run with preemption off, so
  * a per-CPU count follows one chain.  A chain longer than any legal nesting
@@ -53,15 +59,44 @@
 #define SEP_MAX_WAKE_NESTS	(SEP_MAX_NESTS + 2)
 static DEFINE_PER_CPU(int, sep_wake_nests);
 
-static DEFINE_HASHTABLE(sep_index, SEP_INDEX_BITS);
-static DEFINE_SPINLOCK(sep_index_lock);
+/* Hash of a file pointer: the key is the pointer itself. */
+static u32 sep_index_hash(const void *data, u32 len, u32 seed)
+{
+	return hash_long(*(const unsigned long *)data ^ seed, 32);
+}
+
+static const struct rhashtable_params sep_index_params = {
+	.key_len		= sizeof(struct file *),
+	.key_offset		= offsetof(struct sep_item, file),
+	.head_offset		= offsetof(struct sep_item, fnode),
+	.hashfn			= sep_index_hash,
+	/*
+	 * Grow only: a shrink after a burst of removals would just be
+	 * undone by the next burst of additions (each resize rehashes all).
+	 */
+	.nelem_hint		= 1024,
+};
+
+static struct rhltable sep_index;
+static DEFINE_SPINLOCK(sep_index_lock);	/* see "Locking" above */
 /* The __fput hook is installed (or KUnit drives the index by hand). */
 VISIBLE_IF_KUNIT bool sep_kprobe_active;
 EXPORT_SYMBOL_IF_KUNIT(sep_kprobe_active);
 
-static inline unsigned long sep_file_key(const struct file *file)
+/* The items watching @file, or NULL.  Caller holds rcu_read_lock(). */
+static struct rhlist_head *sep_index_lookup(struct file *file)
 {
-	return (unsigned long)file;
+	return rhltable_lookup(&sep_index, &file, sep_index_params);
+}
+
+/* Take @item out of the index.  Caller holds sep_index_lock. */
+static void sep_index_del_locked(struct sep_item *item)
+{
+	lockdep_assert_held(&sep_index_lock);
+
+	WARN_ON_ONCE(rhltable_remove(&sep_index, &item->fnode,
+				     sep_index_params));
+	item->indexed = false;
 }
 
 /**
@@ -228,12 +263,13 @@ static void sep_remove_wait(struct sep_pwq *pwq)
 {
 	wait_queue_head_t *whead;
 
-	rcu_read_lock();
+	/* A preemption-disabled RCU reader: no out-of-line calls. */
+	rcu_read_lock_sched();
 	/* Pairs with smp_store_release() on POLLFREE. */
 	whead = smp_load_acquire(&pwq->whead);
 	if (whead)
 		remove_wait_queue(whead, &pwq->wait);
-	rcu_read_unlock();
+	rcu_read_unlock_sched();
 }
 
 /**
@@ -257,34 +293,6 @@ void sep_item_unhook(struct sep_item *item)
 }
 
 /**
- * sep_item_fget() - pin the watched file, unless it is being released
- * @item: the item
- *
- * Return: the file with a new reference, or NULL.
- */
-struct file *sep_item_fget(struct sep_item *item)
-{
-	struct file *file = item->file;
-	bool got;
-
-	rcu_read_lock();
-	got = !READ_ONCE(item->dying) && sep_file_tryget(file);
-	rcu_read_unlock();
-	if (!got)
-		return NULL;
-	/*
-	 * Files may be reused once freed; the release handler marked the
-	 * item dying before the old file could be freed, so a second look
-	 * after the (fully ordered) increment tells whether we pinned ours.
-	 */
-	if (READ_ONCE(item->dying)) {
-		fput(file);
-		return NULL;
-	}
-	return file;
-}
-
-/**
  * sep_index_add() - make @item findable from its file
  * @item: a new item, before it is hooked
  *
@@ -292,17 +300,26 @@ struct file *sep_item_fget(struct sep_item *item)
  * file cannot reach the final fput while the item exists.
  *
  * Context: process; caller pins @item->file.
+ * Return: 0, or -ENOMEM if the index could not take it (nothing changed).
  */
-void sep_index_add(struct sep_item *item)
+int sep_index_add(struct sep_item *item)
 {
+	/*
+	 * Indexed either way: the nesting checks walk watchers through it.
+	 * No sep_index_lock: the table locks its buckets, and the lock orders
+	 * removals against the release handler, which cannot run for a file
+	 * the caller pins.  @indexed is set before anyone can find the item.
+	 */
+	item->indexed = true;
+	if (rhltable_insert(&sep_index, &item->fnode, sep_index_params)) {
+		item->indexed = false;
+		return -ENOMEM;
+	}
 	if (!sep_lifetime_tracked()) {
 		get_file(item->file);
 		item->pinned = true;
 	}
-	/* Indexed either way: the nesting checks walk watchers through it. */
-	spin_lock(&sep_index_lock);
-	hash_add_rcu(sep_index, &item->fnode, sep_file_key(item->file));
-	spin_unlock(&sep_index_lock);
+	return 0;
 }
 
 /**
@@ -324,7 +341,7 @@ bool sep_release_begin(struct sep_item *item, bool pinned)
 
 	if (item->pinned) {
 		spin_lock(&sep_index_lock);
-		hash_del_rcu(&item->fnode);
+		sep_index_del_locked(item);
 		spin_unlock(&sep_index_lock);
 		sep_item_unhook(item);
 		fput(item->file);
@@ -332,9 +349,9 @@ bool sep_release_begin(struct sep_item *item, bool pinned)
 	}
 
 	spin_lock(&sep_index_lock);
-	if (!hlist_unhashed(&item->fnode)) {
+	if (item->indexed) {
 		if (pinned) {
-			hash_del_rcu(&item->fnode);
+			sep_index_del_locked(item);
 			unhook = true;
 		} else {
 			spin_lock_irq(&item->ep->lock);
@@ -368,12 +385,14 @@ void sep_item_free(struct sep_item *item)
  */
 bool sep_file_is_watched(struct file *file)
 {
+	struct rhlist_head *list, *pos;
 	struct sep_item *item;
 	bool found = false;
 
 	rcu_read_lock();
-	hash_for_each_possible_rcu(sep_index, item, fnode, sep_file_key(file)) {
-		if (item->file == file && !item->orphan) {
+	list = sep_index_lookup(file);
+	rhl_for_each_entry_rcu(item, pos, list, fnode) {
+		if (!item->orphan) {
 			found = true;
 			break;
 		}
@@ -394,11 +413,13 @@ EXPORT_SYMBOL_IF_KUNIT(sep_file_is_watched);
 void sep_watchers_walk(struct file *file,
 		       void (*fn)(struct sep_item *item, void *ctx), void *ctx)
 {
+	struct rhlist_head *list, *pos;
 	struct sep_item *item;
 
 	rcu_read_lock();
-	hash_for_each_possible_rcu(sep_index, item, fnode, sep_file_key(file)) {
-		if (item->file == file && !item->orphan && !READ_ONCE(item->dying))
+	list = sep_index_lookup(file);
+	rhl_for_each_entry_rcu(item, pos, list, fnode) {
+		if (!item->orphan && !READ_ONCE(item->dying))
 			fn(item, ctx);
 	}
 	rcu_read_unlock();
@@ -413,7 +434,7 @@ static bool sep_detach_locked(struct sep_item *item)
 {
 	lockdep_assert_held(&sep_index_lock);
 
-	hash_del_rcu(&item->fnode);
+	sep_index_del_locked(item);
 	sep_item_unhook(item);
 	if (!item->orphan)
 		return false;
@@ -430,27 +451,25 @@ static bool sep_detach_locked(struct sep_item *item)
  */
 VISIBLE_IF_KUNIT void sep_file_released(struct file *file)
 {
+	struct rhlist_head *pos, *next;
 	struct sep_item *item;
-	struct hlist_node *tmp;
 	unsigned long flags;
-	bool any = false;
+	bool any;
 
 	rcu_read_lock();
-	hash_for_each_possible_rcu(sep_index, item, fnode, sep_file_key(file)) {
-		if (item->file == file) {
-			any = true;
-			break;
-		}
-	}
+	any = sep_index_lookup(file);
 	rcu_read_unlock();
 	if (!any)
 		return;
 
 	spin_lock(&sep_index_lock);
-	hash_for_each_possible_safe(sep_index, item, tmp, fnode,
-				    sep_file_key(file)) {
+	rcu_read_lock();
+	/* Detaching unlinks @pos only: its own next pointer stays valid. */
+	for (pos = sep_index_lookup(file); pos; pos = next) {
+		next = rcu_dereference(pos->next);
+		item = container_of(pos, struct sep_item, fnode);
 		/* A pinned item's file cannot be in its final fput. */
-		if (item->file != file || item->pinned)
+		if (item->pinned)
 			continue;
 		if (sep_detach_locked(item))
 			continue;
@@ -460,9 +479,32 @@ VISIBLE_IF_KUNIT void sep_file_released(struct file *file)
 		spin_unlock_irqrestore(&item->ep->lock, flags);
 		sep_item_uncharge(item);
 	}
+	rcu_read_unlock();
 	spin_unlock(&sep_index_lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(sep_file_released);
+
+/*
+ * Orphans whose file's final fput had not run yet when the hook went away:
+ * their files are still alive (the fput that would free them is pending),
+ * so unhooking them is safe.  Nothing else is left at module exit.
+ */
+static void sep_sweep_one(void *ptr, void *arg)
+{
+	struct sep_item *item = ptr;
+
+	sep_item_unhook(item);
+	if (item->orphan) {
+		sep_instance_put(item->ep);
+		sep_item_free(item);
+	}
+}
+
+/* Module exit: no instance and no hook are left, nothing races with us. */
+static void sep_index_destroy(void)
+{
+	rhltable_free_and_destroy(&sep_index, sep_sweep_one, NULL);
+}
 
 #ifdef CONFIG_KPROBES
 static int sep_fput_pre(struct kprobe *p, struct pt_regs *regs)
@@ -477,14 +519,18 @@ static struct kprobe sep_fput_probe = {
 };
 
 /**
- * sep_watch_init() - install the final-fput hook
+ * sep_watch_init() - set up the file index and install the final-fput hook
  *
- * Return: 0 (falls back to pinning files when kprobes are unavailable).
+ * Return: 0, or -ENOMEM (falls back to pinning files when kprobes are
+ * unavailable).
  */
 int sep_watch_init(void)
 {
-	int ret = register_kprobe(&sep_fput_probe);
+	int ret = rhltable_init(&sep_index, &sep_index_params);
 
+	if (ret)
+		return ret;
+	ret = register_kprobe(&sep_fput_probe);
 	if (ret) {
 		pr_warn("no kprobe on __fput (%d): watched files are pinned\n",
 			ret);
@@ -494,25 +540,8 @@ int sep_watch_init(void)
 	return 0;
 }
 
-/*
- * Orphans whose file's final fput had not run yet when the hook went away:
- * their files are still alive (the fput that would free them is pending),
- * so unhooking them is safe.
- */
-static void sep_sweep_orphans(void)
-{
-	struct sep_item *item;
-	struct hlist_node *tmp;
-	int bkt;
-
-	spin_lock(&sep_index_lock);
-	hash_for_each_safe(sep_index, bkt, tmp, item, fnode)
-		sep_detach_locked(item);
-	spin_unlock(&sep_index_lock);
-}
-
 /**
- * sep_watch_exit() - remove the final-fput hook
+ * sep_watch_exit() - remove the final-fput hook and the file index
  *
  * Pending delayed fputs run first, so that the hook sees them.
  *
@@ -523,18 +552,19 @@ void sep_watch_exit(void)
 	if (sep_lifetime_tracked()) {
 		flush_delayed_fput();
 		unregister_kprobe(&sep_fput_probe);
-		sep_sweep_orphans();
 	}
+	sep_index_destroy();
 	rcu_barrier();
 }
 #else
 int sep_watch_init(void)
 {
-	return 0;
+	return rhltable_init(&sep_index, &sep_index_params);
 }
 
 void sep_watch_exit(void)
 {
+	sep_index_destroy();
 	rcu_barrier();
 }
 #endif

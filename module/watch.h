@@ -6,6 +6,8 @@
 #ifndef _SHADOW_EPOLL_WATCH_H
 #define _SHADOW_EPOLL_WATCH_H
 
+#include <linux/rcupdate.h>
+
 #include "sep.h"
 
 /**
@@ -18,10 +20,41 @@ struct sep_pqueue {
 	struct sep_item *item;
 };
 
+/**
+ * sep_item_fget() - pin the watched file, unless it is being released
+ * @item: the item
+ *
+ * Inline: it runs for every item a scan re-polls.  The preemption-disabled
+ * section is an RCU reader: the file cannot be freed under it (6.1 frees
+ * files after a grace period, 6.12's slab is RCU-typesafe).
+ *
+ * Return: the file with a new reference, or NULL.
+ */
+static inline struct file *sep_item_fget(struct sep_item *item)
+{
+	struct file *file = item->file;
+	bool got;
+
+	rcu_read_lock_sched();
+	got = !READ_ONCE(item->dying) && sep_file_tryget(file);
+	rcu_read_unlock_sched();
+	if (!got)
+		return NULL;
+	/*
+	 * Files may be reused once freed; the release handler marked the
+	 * item dying before the old file could be freed, so a second look
+	 * after the (fully ordered) increment tells whether we pinned ours.
+	 */
+	if (READ_ONCE(item->dying)) {
+		fput(file);
+		return NULL;
+	}
+	return file;
+}
+
 void sep_pqueue_init(struct sep_pqueue *epq, struct sep_item *item);
 void sep_item_unhook(struct sep_item *item);
-struct file *sep_item_fget(struct sep_item *item);
-void sep_index_add(struct sep_item *item);
+int sep_index_add(struct sep_item *item);
 bool sep_release_begin(struct sep_item *item, bool pinned);
 bool sep_file_is_watched(struct file *file);
 void sep_watchers_walk(struct file *file,

@@ -13,10 +13,13 @@
 #              scripts/ksft-guest.sh): the scenario corpus (one result per
 #              scenario), the differential fuzzer, stress, ioctl fuzz and
 #              the benchmark smoke run (one result each, by exit status).
+#   debug      scripts/debug-check.sh on the KASAN/lockdep/kmemleak 6.12 kernel
+#              (its last line: "debug: N passed, N failed, N skipped");
+#              SEP_DEBUG_STRESS (s, default 30), SEP_DEBUG_FUZZ (calls, 100000).
 # Prints a summary per layer and ends with exactly one line
 # "N passed, N failed, N skipped" (the sums); exits non-zero if anything failed.
 # Logs: build/check/.  Environment: SEP_CHECK_KERNELS (default "6.1 6.12"),
-# SEP_CHECK_LAYERS (default "style kunit kselftest"), SEP_KSFT_TIMEOUT (per
+# SEP_CHECK_LAYERS (default "style kunit kselftest debug"), SEP_KSFT_TIMEOUT (per
 # program, default 600 s), SEP_VM_TIMEOUT (per VM, default 1800 s).
 
 set -euo pipefail
@@ -28,7 +31,7 @@ mkdir -p "$LOGS"
 rm -f build/check-summary
 P=0 F=0 S=0
 summary=()
-LAYERS=" ${SEP_CHECK_LAYERS:-style kunit kselftest} "
+LAYERS=" ${SEP_CHECK_LAYERS:-style kunit kselftest debug} "
 
 add() { # LAYER PASSED FAILED SKIPPED
 	P=$((P + $2)) F=$((F + $3)) S=$((S + $4))
@@ -140,6 +143,21 @@ if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
 			((kp + kf == 0)) || add "programs $k" "$kp" "$kf" "$ks"
 			grep -E '^(fuzz|stress|scenarios|bench: .*= )' "$log" | sed "s/^/  [$k] /" || true
 		done
+	fi
+fi
+
+# --- debug kernel (KASAN, lockdep, kmemleak) ---------------------------------
+if [[ $LAYERS == *" debug "* && -x scripts/debug-check.sh ]]; then
+	echo "== debug"
+	run "$LOGS/debug.log" scripts/debug-check.sh --stress "${SEP_DEBUG_STRESS:-30}" \
+		--fuzz "${SEP_DEBUG_FUZZ:-100000}"
+	line=$(grep -E '^debug: [0-9]+ passed, [0-9]+ failed' "$LOGS/debug.log" | tail -n 1 || true)
+	if [[ $line =~ ^debug:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
+		dp=${BASH_REMATCH[1]} df=${BASH_REMATCH[2]} ds=${BASH_REMATCH[4]:-0}
+		((rc == 0 || df > 0)) || df=1
+		add debug "$dp" "$df" "$ds"
+	else
+		add debug 0 1 0
 	fi
 fi
 

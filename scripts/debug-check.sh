@@ -41,6 +41,7 @@ log() { echo "debug-check: $*" >&2; }
 B=$("$REPO/scripts/debug-kernel.sh")
 KIMG=$B/arch/x86/boot/bzImage
 MOD=$REPO/build/mod-debug-6.12
+mkdir -p "$REPO/build"
 log "module + KUnit module against $B"
 SEP_MOD_DIR=$MOD "$REPO/scripts/build-module.sh" debug-6.12 "$B" >"$REPO/build/debug-module.log" 2>&1 || {
 	cat "$REPO/build/debug-module.log" >&2

@@ -16,7 +16,7 @@
  * All argument structs are extensible: @size is the first member and must be
  * set to sizeof() the struct the caller was compiled with.  A smaller @size
  * than the first published version gives EINVAL, a larger one with non-zero
- * trailing bytes gives E2BIG.  Event buffers use the kernel's own
+ * trailing bytes (or larger than a page) gives E2BIG.  Event buffers use the kernel's own
  * struct epoll_event layout (12 bytes, packed, on x86-64), so results compare
  * byte for byte with epoll_wait().
  *
@@ -24,7 +24,8 @@
  * the running kernel.  Errors that only the extra commands can give:
  *   EFAULT  the argument struct itself (or a dump buffer) is not accessible
  *   EINVAL  @size too small, unknown bits in @flags, non-zero reserved fields
- *   E2BIG   @size larger than known and the extra bytes are not zero
+ *   E2BIG   @size larger than known and the extra bytes are not zero, or
+ *           @size larger than a page (4096) whatever the bytes
  *   ENOTTY  unknown command number
  */
 #ifndef _UAPI_LINUX_SHADOW_EPOLL_H
