@@ -487,10 +487,11 @@ static int sep_ioctl_dump(const void __user *uarg, bool ready)
 	if (!file)
 		return error;
 
+	/* Sized by the caller's count: charged to the caller's memcg. */
 	b.cap = min(args.count, SEP_DUMP_MAX);
 	if (b.cap) {
 		error = -ENOMEM;
-		b.entries = kvcalloc(b.cap, esize, GFP_KERNEL);
+		b.entries = kvcalloc(b.cap, esize, GFP_KERNEL_ACCOUNT);
 		if (!b.entries)
 			goto out_put;
 	}

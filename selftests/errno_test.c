@@ -414,6 +414,78 @@ TEST_F(err, pwait2_timespec)
 	BOTH(0, 0, b->pwait2(w->ep, BUF, 1, &zero, &set, SEP_SIGSETSIZE));
 }
 
+/* ---- ioctls on the instance fd: EPIOCSPARAMS / EPIOCGPARAMS (spec §9) ---- */
+
+/* Debian 12's userspace headers predate them (6.9). */
+struct sep_epoll_params {
+	uint32_t busy_poll_usecs;
+	uint16_t busy_poll_budget;
+	uint8_t prefer_busy_poll;
+	uint8_t pad;
+};
+
+#define SEP_EPIOCSPARAMS	_IOW(0x8A, 0x01, struct sep_epoll_params)
+#define SEP_EPIOCGPARAMS	_IOR(0x8A, 0x02, struct sep_epoll_params)
+
+static int set_params(int ep, uint32_t usecs, uint16_t budget, uint8_t prefer,
+		      uint8_t pad)
+{
+	struct sep_epoll_params p = {
+		.busy_poll_usecs = usecs, .busy_poll_budget = budget,
+		.prefer_busy_poll = prefer, .pad = pad,
+	};
+
+	return ioctl(ep, SEP_EPIOCSPARAMS, &p);
+}
+
+/* EPIOCGPARAMS as a value to compare: the bytes folded, or -errno. */
+static long long get_params(int ep)
+{
+	struct sep_epoll_params p;
+
+	memset(&p, 0xa5, sizeof(p));
+	if (ioctl(ep, SEP_EPIOCGPARAMS, &p))
+		return -errno;
+	return ((long long)p.busy_poll_usecs << 32) |
+	       ((long long)p.busy_poll_budget << 16) |
+	       (p.prefer_busy_poll << 8) | p.pad;
+}
+
+/* The errno of an epoll-fd ioctl: ENOTTY before 6.9 (no epoll ioctl). */
+#define NEW(e)	(sep_kver() >= 609 ? (e) : ENOTTY)
+
+TEST_F(err, epioc_params)
+{
+	long long g[2];
+	int s;
+
+	/* 6.1: ENOTTY for all; 6.9+: the checks of spec §9 (results as is) */
+	BOTH(ANY, 0, set_params(w->ep, 10, 8, 1, 0));
+	for (s = 0; s < 2; s++)
+		g[s] = get_params(self->w[s].ep);
+	EXPECT_EQ(g[0], g[1]);
+	BOTH(-1, NEW(EINVAL), set_params(w->ep, 20, 8, 0, 1));	/* pad */
+	BOTH(-1, NEW(EINVAL), set_params(w->ep, 0x80000000u, 8, 0, 0));
+	BOTH(-1, NEW(EINVAL), set_params(w->ep, 20, 8, 2, 0));	/* prefer > 1 */
+	BOTH(ANY, 0, set_params(w->ep, 20, 65, 1, 0));		/* budget > 64 */
+	BOTH(ANY, 0, set_params(w->ep, 0, 0, 0, 0));
+	for (s = 0; s < 2; s++)
+		g[s] = get_params(self->w[s].ep);
+	EXPECT_EQ(g[0], g[1]);
+	BOTH(-1, NEW(EFAULT), ioctl(w->ep, SEP_EPIOCSPARAMS, NULL));
+	BOTH(-1, NEW(EFAULT), ioctl(w->ep, SEP_EPIOCGPARAMS, NULL));
+	BOTH(-1, NEW(EFAULT), ioctl(w->ep, SEP_EPIOCGPARAMS, KPTR));
+	BOTH(-1, NEW(EINVAL),
+	     ioctl(w->ep, _IOW(0x8A, 0x03, struct sep_epoll_params), NULL));
+	/* not an epoll: the eventfd's own answer */
+	BOTH(-1, ENOTTY, ioctl(w->efd, SEP_EPIOCGPARAMS, NULL));
+	if (sep_kver() < 609) {
+		errno = 0;
+		EXPECT_EQ(-1, set_params(self->w[0].ep, 10, 8, 1, 0));
+		EXPECT_EQ(ENOTTY, errno);
+	}
+}
+
 /* ---- shadow-only ABI rules (uapi header), device backend only ---- */
 
 struct big_create {
