@@ -73,6 +73,34 @@ if [[ $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
 	fi
 fi
 
+# --- debug kernel (KASAN, lockdep, kmemleak) ---------------------------------
+# The debug VM runs beside the kselftest VMs when both layers run (TCG uses
+# one host CPU per VM, and the machine has two): it starts once the
+# selftests are built, with --no-selftests so that nothing rebuilds them.
+debug_pid=""
+debug_start() { # [--no-selftests]
+	[[ $LAYERS == *" debug "* && -x scripts/debug-check.sh ]] || return 0
+	echo "== debug (started in the background, log $LOGS/debug.log)"
+	scripts/debug-check.sh --stress "${SEP_DEBUG_STRESS:-30}" \
+		--fuzz "${SEP_DEBUG_FUZZ:-100000}" "$@" >"$LOGS/debug.log" 2>&1 &
+	debug_pid=$!
+}
+debug_finish() {
+	[[ -n $debug_pid ]] || return 0
+	rc=0
+	wait "$debug_pid" || rc=$?
+	echo "== debug"
+	cat "$LOGS/debug.log"
+	line=$(grep -E '^debug: [0-9]+ passed, [0-9]+ failed' "$LOGS/debug.log" | tail -n 1 || true)
+	if [[ $line =~ ^debug:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
+		dp=${BASH_REMATCH[1]} df=${BASH_REMATCH[2]} ds=${BASH_REMATCH[4]:-0}
+		((rc == 0 || df > 0)) || df=1
+		add debug "$dp" "$df" "$ds"
+	else
+		add debug 0 1 0
+	fi
+}
+
 # --- kselftests in the VM ---------------------------------------------------
 # TAP counts per program block; a block without an END marker means the VM died.
 ksft_count() { # LOG -> "passed failed skipped"
@@ -117,7 +145,7 @@ if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
 	KSRC=${KSRC:-$(scripts/ksrc.sh)}
 	run "$LOGS/selftests-build.log" make -C selftests OUTPUT="$REPO/build/selftests" \
 		KSRC="$KSRC" KSFT="$KSRC/tools/testing/selftests"
-	trc=0
+	src=$rc trc=0
 	if [[ -f tools/Makefile ]]; then
 		run "$LOGS/tools-build.log" make -C tools OUTPUT="$REPO/build/tools"
 		trc=$rc
@@ -126,9 +154,10 @@ if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
 		cp -r tools/scenarios build/selftests/scenarios
 	fi
 	((trc == 0)) || add "tools build" 0 1 0
-	if ((rc != 0)); then
+	if ((src != 0)); then
 		add "kselftest build" 0 1 0
 	else
+		debug_start --no-selftests
 		for k in ${SEP_CHECK_KERNELS:-6.1 6.12}; do
 			echo "== kselftest $k"
 			log=$LOGS/kselftest-$k.log
@@ -146,20 +175,8 @@ if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
 	fi
 fi
 
-# --- debug kernel (KASAN, lockdep, kmemleak) ---------------------------------
-if [[ $LAYERS == *" debug "* && -x scripts/debug-check.sh ]]; then
-	echo "== debug"
-	run "$LOGS/debug.log" scripts/debug-check.sh --stress "${SEP_DEBUG_STRESS:-30}" \
-		--fuzz "${SEP_DEBUG_FUZZ:-100000}"
-	line=$(grep -E '^debug: [0-9]+ passed, [0-9]+ failed' "$LOGS/debug.log" | tail -n 1 || true)
-	if [[ $line =~ ^debug:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
-		dp=${BASH_REMATCH[1]} df=${BASH_REMATCH[2]} ds=${BASH_REMATCH[4]:-0}
-		((rc == 0 || df > 0)) || df=1
-		add debug "$dp" "$df" "$ds"
-	else
-		add debug 0 1 0
-	fi
-fi
+[[ -n $debug_pid ]] || debug_start
+debug_finish
 
 echo "== summary"
 printf '%s\n' "${summary[@]}"
