@@ -13,6 +13,8 @@
 #   make selftests     build the kselftests into build/selftests/
 #   make vm CMD='...'  boot KERNEL with the module loaded and run CMD
 #   make fuzz [SEED=s] [OPS=n] [TRACE_LEN=n]  differential fuzzer in the VM
+#   make plant [BUGS='lt-head ovf-lifo']  the fuzzer against planted bugs
+#                      (scripts/plant-bug.sh: private module copies)
 #   make clean         remove build/
 #
 # Variables:
@@ -73,6 +75,9 @@ fuzz:
 	@scripts/vm-run.sh --kernel "$(KERNEL)" --smp 1 --timeout 1800 -- \
 		sep_fuzz -s "$(SEED)" -n "$(OPS)" -t "$(TRACE_LEN)"
 
+plant:
+	@scripts/plant-bug.sh --kernel "$(KERNEL)" $(BUGS)
+
 # The debug-kernel reliability run (KASAN, lockdep, kmemleak); also a layer
 # of "make check".  STRESS=s (default 30), FUZZ=calls (default 100000).
 debug-check: deps
@@ -81,4 +86,4 @@ debug-check: deps
 clean:
 	rm -rf build
 
-.PHONY: all modules deps run check style kunit selftests vm fuzz debug-check clean
+.PHONY: all modules deps run check style kunit selftests vm fuzz plant debug-check clean

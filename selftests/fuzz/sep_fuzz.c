@@ -795,12 +795,25 @@ static int probe_seq(struct world *w, int k, uint64_t *seq, int cap)
 	return n;
 }
 
+/*
+ * Clears the trigger of every split source, on each side through whichever
+ * fd still refers to it: after a close of the source a dup keeps the file
+ * (and its trigger) alive.
+ */
 static void disarm_triggers(struct world *w)
 {
-	for (int s = 0; s < NSLOT; s++)
-		if (w->s[s].type == FT_SPLIT)
-			for (int side = 0; side < 2; side++)
-				src_trig(w->s[s].fd[side], w->s[s].fd[side], 0, 0, 0, 0, 0);
+	for (int s = 0; s < NSLOT; s++) {
+		struct slot *sl = &w->s[s];
+
+		if (sl->type != FT_SPLIT)
+			continue;
+		for (int side = 0; side < 2; side++) {
+			int fd = sl->fd[side] >= 0 ? sl->fd[side] : slot_fd(sl, side, 2);
+
+			if (fd >= 0)
+				src_trig(fd, fd, 0, 0, 0, 0, 0);
+		}
+	}
 }
 
 static bool do_probe(struct world *w, int k)
