@@ -13,6 +13,8 @@
 #   make selftests     build the kselftests into build/selftests/
 #   make vm CMD='...'  boot KERNEL with the module loaded and run CMD
 #   make fuzz [SEED=s] [OPS=n] [TRACE_LEN=n]  differential fuzzer in the VM
+#   make bench [ARGS=...]  the full benchmark table in the VM on KERNEL
+#                      (ARGS=-q: the smoke run of make check)
 #   make plant [BUGS='lt-head ovf-lifo']  the fuzzer against planted bugs
 #                      (scripts/plant-bug.sh: private module copies)
 #   make clean         remove build/
@@ -75,6 +77,12 @@ fuzz:
 	@scripts/vm-run.sh --kernel "$(KERNEL)" --smp 1 --timeout 1800 -- \
 		sep_fuzz -s "$(SEED)" -n "$(OPS)" -t "$(TRACE_LEN)"
 
+bench:
+	@$(MAKE) -s -C selftests/bench OUTPUT="$(CURDIR)/build/selftests"
+	@$(MAKE) -s -C selftests/fuzz OUTPUT="$(CURDIR)/build/selftests"
+	@scripts/vm-run.sh --kernel "$(KERNEL)" --mem 4096 --timeout 1800 \
+		--append no_timer_check -- sep_bench $(ARGS)
+
 plant:
 	@scripts/plant-bug.sh --kernel "$(KERNEL)" $(BUGS)
 
@@ -86,4 +94,4 @@ debug-check: deps
 clean:
 	rm -rf build
 
-.PHONY: all modules deps run check style kunit selftests vm fuzz plant debug-check clean
+.PHONY: all modules deps run check style kunit selftests vm fuzz bench plant debug-check clean
