@@ -13,13 +13,17 @@
 #              scripts/ksft-guest.sh): the scenario corpus (one result per
 #              scenario), the differential fuzzer, stress, ioctl fuzz and
 #              the benchmark smoke run (one result each, by exit status).
+#   plant      scripts/plant-bug.sh on SEP_PLANT_KERNEL (default 6.12), seeds
+#              SEP_PLANT_SEEDS (default "1 2 3 4"): the differential fuzzer
+#              against private module copies with a planted bug; one result
+#              per bug and seed (found within 10 s, minimised to <= 10 ops)
 #   debug      scripts/debug-check.sh on the KASAN/lockdep/kmemleak 6.12 kernel
 #              (its last line: "debug: N passed, N failed, N skipped");
 #              SEP_DEBUG_STRESS (s, default 30), SEP_DEBUG_FUZZ (calls, 100000).
 # Prints a summary per layer and ends with exactly one line
 # "N passed, N failed, N skipped" (the sums); exits non-zero if anything failed.
 # Logs: build/check/.  Environment: SEP_CHECK_KERNELS (default "6.1 6.12"),
-# SEP_CHECK_LAYERS (default "style kunit kselftest debug"), SEP_KSFT_TIMEOUT (per
+# SEP_CHECK_LAYERS (default "style kunit kselftest plant debug"), SEP_KSFT_TIMEOUT (per
 # program, default 600 s), SEP_VM_TIMEOUT (per VM, default 1800 s).
 
 set -euo pipefail
@@ -31,7 +35,7 @@ mkdir -p "$LOGS"
 rm -f build/check-summary
 P=0 F=0 S=0
 summary=()
-LAYERS=" ${SEP_CHECK_LAYERS:-style kunit kselftest debug} "
+LAYERS=" ${SEP_CHECK_LAYERS:-style kunit kselftest plant debug} "
 
 add() { # LAYER PASSED FAILED SKIPPED
 	P=$((P + $2)) F=$((F + $3)) S=$((S + $4))
@@ -173,6 +177,19 @@ if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
 			grep -E '^(fuzz|stress|scenarios|bench: .*= )' "$log" | sed "s/^/  [$k] /" || true
 		done
 	fi
+fi
+
+# --- planted bugs: the fuzzer must find each one (scripts/plant-bug.sh) -------
+# One result per bug and seed; a script failure without per-seed results
+# (patch no longer applies, build or VM failure) counts as one failure.
+if [[ $LAYERS == *" plant "* && -x scripts/plant-bug.sh ]]; then
+	echo "== plant"
+	run "$LOGS/plant.log" scripts/plant-bug.sh --kernel "${SEP_PLANT_KERNEL:-6.12}" \
+		--seeds "${SEP_PLANT_SEEDS:-1 2 3 4}"
+	pp=$(grep -cE '^plant: .* seed [^:]*: found .* ops$' "$LOGS/plant.log" || true)
+	pf=$(grep -cE '^plant: .* seed [^:]*: (NOT FOUND|.*over the limit)' "$LOGS/plant.log" || true)
+	((rc == 0 || pf > 0)) || pf=1
+	add plant "$pp" "$pf" 0
 fi
 
 [[ -n $debug_pid ]] || debug_start
