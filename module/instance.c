@@ -247,6 +247,10 @@ void sep_item_uncharge(struct sep_item *item)
 /*
  * Remove @item from @ep.  @pinned: the caller holds a reference on the
  * watched file (DEL, release), which decides who unhooks (watch.c).
+ *
+ * If the item becomes an orphan, the final-fput handler may free it (after
+ * a grace period) as soon as sep_release_begin() returns, so the unlinking
+ * below runs inside an RCU read-side section: none of it sleeps.
  */
 static void sep_remove(struct sep_instance *ep, struct sep_item *item,
 		       bool pinned)
@@ -255,6 +259,7 @@ static void sep_remove(struct sep_instance *ep, struct sep_item *item,
 
 	lockdep_assert_held(&ep->mtx);
 
+	rcu_read_lock();
 	mine = sep_release_begin(item, pinned);
 	sep_unqueue(ep, item);
 	rb_erase_cached(&item->rbn, &ep->rbr);
@@ -262,6 +267,7 @@ static void sep_remove(struct sep_instance *ep, struct sep_item *item,
 	if (item->real_epoll)
 		WRITE_ONCE(ep->nreal, ep->nreal - 1);
 	sep_item_uncharge(item);
+	rcu_read_unlock();
 	if (mine)
 		sep_item_free(item);
 }

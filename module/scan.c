@@ -569,6 +569,11 @@ unsigned long sep_ready_walk(struct sep_instance *ep, sep_walk_fn fn,
 		n++;
 	}
 	spin_unlock_irq(&ep->lock);
+	/*
+	 * Our list reads are done before a scan step can see no dumper and
+	 * change the lists without the lock (unlock is only a release).
+	 */
+	smp_mb__before_atomic();
 	atomic_dec(&ep->dumpers);
 	return n;
 }
