@@ -549,6 +549,30 @@ static void nesting_depth_limit_is_five_instances(struct kunit *test)
 		__fput_sync(ch[i]);
 }
 
+/* The "is this instance watched?" count of ADD's fast check. */
+static void nesting_watched_count_follows_links(struct kunit *test)
+{
+	struct file *a = sepi_new_instance(test), *b = sepi_new_instance(test);
+	struct file *c = sepi_new_instance(test);
+	struct sep_instance *bep = b->private_data;
+	struct epoll_event ev = { };
+
+	KUNIT_EXPECT_FALSE(test, sep_instance_watched(bep));
+	KUNIT_ASSERT_EQ(test, sepi_nest(a, b), 0);
+	KUNIT_EXPECT_TRUE(test, sep_instance_watched(bep));
+	KUNIT_EXPECT_FALSE(test, sep_instance_watched(a->private_data));
+	KUNIT_ASSERT_EQ(test, sepi_nest(c, b), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&bep->nwatchers), 2);
+	KUNIT_EXPECT_EQ(test, sep_ctl(a->private_data, a, EPOLL_CTL_DEL, b, 3,
+				      &ev), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&bep->nwatchers), 1);
+	/* Releasing the watching instance drops its registrations. */
+	__fput_sync(c);
+	KUNIT_EXPECT_FALSE(test, sep_instance_watched(bep));
+	__fput_sync(a);
+	__fput_sync(b);
+}
+
 static void nesting_inner_ready_makes_outer_ready(struct kunit *test)
 {
 	struct sepi_fix *f = test->priv;
@@ -586,6 +610,7 @@ static void nesting_poll_prunes_stale_items(struct kunit *test)
 static struct kunit_case sepi_nesting_cases[] = {
 	KUNIT_CASE(nesting_cycle_is_eloop),
 	KUNIT_CASE(nesting_depth_limit_is_five_instances),
+	KUNIT_CASE(nesting_watched_count_follows_links),
 	KUNIT_CASE(nesting_inner_ready_makes_outer_ready),
 	KUNIT_CASE(nesting_poll_prunes_stale_items),
 	{}

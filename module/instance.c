@@ -302,30 +302,25 @@ static inline void sep_reap_dead(struct sep_instance *ep)
 /*
  * The file operations of real epoll files (the kernel's, built in), learnt
  * from the first one seen: then a real epoll is recognised without a name
- * comparison.
+ * comparison (the inline sep_file_is_epoll()).
  */
-static const struct file_operations *sep_epoll_fops;
+const struct file_operations *sep_epoll_fops;
 
 #define SEP_EPOLL_NAME	"[eventpoll]"
 
 /**
- * sep_file_is_epoll() - is @file a real epoll or a shadow instance?
- * @file: a file
+ * __sep_file_is_epoll() - sep_file_is_epoll() before a real epoll was seen
+ * @file: a file that is not a shadow instance
  *
  * Real epoll files are anon-inode files named "[eventpoll]"; they all share
- * one file_operations.
+ * one file_operations, which the first one found here records.
  *
- * Return: true for both kinds.
+ * Return: true if @file is a real epoll.
  */
-bool sep_file_is_epoll(struct file *file)
+bool __sep_file_is_epoll(struct file *file)
 {
-	const struct file_operations *fops = READ_ONCE(sep_epoll_fops);
 	const struct dentry *d = file->f_path.dentry;
 
-	if (sep_is_shadow_file(file))
-		return true;
-	if (fops)
-		return file->f_op == fops;
 	/* The length first: most files are rejected without a call. */
 	if (!d || d->d_name.len != sizeof(SEP_EPOLL_NAME) - 1 ||
 	    strcmp(d->d_name.name, SEP_EPOLL_NAME) || !file->f_op ||
@@ -802,7 +797,7 @@ int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
 
 	sep_mtx_lock(ep, 0);
 	if (op == EPOLL_CTL_ADD &&
-	    (sep_file_is_watched(epfile) || READ_ONCE(epfile->f_ep) ||
+	    (sep_instance_watched(ep) || READ_ONCE(epfile->f_ep) ||
 	     READ_ONCE(ep->gen) == READ_ONCE(sep_loop_gen) ||
 	     sep_file_is_epoll(tfile))) {
 		sep_mtx_unlock(ep);

@@ -18,7 +18,28 @@ struct file *sep_instance_getfile(struct sep_instance *ep, int flags);
 void sep_instance_release(struct sep_instance *ep);
 __poll_t sep_instance_poll(struct sep_instance *ep, poll_table *wait,
 			   int depth);
-bool sep_file_is_epoll(struct file *file);
+extern const struct file_operations *sep_epoll_fops;
+bool __sep_file_is_epoll(struct file *file);
+
+/**
+ * sep_file_is_epoll() - is @file a real epoll or a shadow instance?
+ * @file: a file
+ *
+ * Inline: every EPOLL_CTL_ADD asks this about its target.
+ *
+ * Return: true for both kinds.
+ */
+static inline bool sep_file_is_epoll(struct file *file)
+{
+	const struct file_operations *fops = READ_ONCE(sep_epoll_fops);
+
+	if (sep_is_shadow_file(file))
+		return true;
+	if (fops)
+		return file->f_op == fops;
+	return __sep_file_is_epoll(file);
+}
+
 void sep_item_uncharge(struct sep_item *item);
 int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
 	    struct file *tfile, int fd, struct epoll_event *epds);

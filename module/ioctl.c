@@ -40,8 +40,8 @@
  * other case (and any fault) is left to the slow path, which then gives
  * the same result as if this had not run.
  */
-static bool sep_copy_args_exact(void *dst, size_t ksize,
-				const void __user *uarg)
+static __always_inline bool sep_copy_args_exact(void *dst, size_t ksize,
+						const void __user *uarg)
 {
 	const u64 __user *uw = uarg;
 	u32 *d32 = dst;
@@ -68,6 +68,21 @@ out_fault:
 	return false;
 }
 
+/* sep_copy_args() past the fast path: any size, byte-exact errnos. */
+static int sep_copy_args_slow(void *dst, size_t ksize, size_t minsize,
+			      const void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < minsize)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(dst, ksize, uarg, usize);
+}
+
 /**
  * sep_copy_args() - copy an extensible argument struct from userspace
  * @dst:     kernel copy
@@ -82,17 +97,21 @@ out_fault:
 int sep_copy_args(void *dst, size_t ksize, size_t minsize,
 		  const void __user *uarg)
 {
-	u32 usize;
-
 	if (sep_copy_args_exact(dst, ksize, uarg))
 		return 0;
-	if (get_user(usize, (const u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < minsize)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	return copy_struct_from_user(dst, ksize, uarg, usize);
+	return sep_copy_args_slow(dst, ksize, minsize, uarg);
+}
+
+/*
+ * sep_copy_args() for CTL and WAIT, the calls of every event loop: the
+ * exact-size case inline, with @ksize a constant (the loop unrolls).
+ */
+static __always_inline int sep_copy_args_hot(void *dst, size_t ksize,
+					     const void __user *uarg)
+{
+	if (likely(sep_copy_args_exact(dst, ksize, uarg)))
+		return 0;
+	return sep_copy_args_slow(dst, ksize, ksize, uarg);
 }
 
 static int sep_ioctl_create(const void __user *uarg)
@@ -186,7 +205,7 @@ static int sep_ioctl_ctl(const void __user *uarg)
 	bool has_event;
 	int error;
 
-	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	error = sep_copy_args_hot(&args, sizeof(args), uarg);
 	if (error)
 		return error;
 
@@ -380,7 +399,7 @@ static int sep_ioctl_wait(const void __user *uarg)
 	struct timespec64 ts, *to = NULL;
 	int error;
 
-	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	error = sep_copy_args_hot(&args, sizeof(args), uarg);
 	if (error)
 		return error;
 	if ((args.flags & ~SHADOW_EPOLL_WAIT_FLAGS) || args.__reserved)

@@ -67,20 +67,6 @@ void sep_instance_init_lists(struct sep_instance *ep)
 EXPORT_SYMBOL_IF_KUNIT(sep_instance_init_lists);
 
 /**
- * sep_item_init() - initialise the list fields of a zeroed item
- * @item: the item
- */
-void sep_item_init(struct sep_item *item)
-{
-	RB_CLEAR_NODE(&item->rbn);
-	INIT_LIST_HEAD(&item->rdllink);
-	INIT_LIST_HEAD(&item->deadlink);
-	item->indexed = false;
-	item->ovf_next = SEP_UNACTIVE_PTR;
-}
-EXPORT_SYMBOL_IF_KUNIT(sep_item_init);
-
-/**
  * sep_events_available() - is a wait worth scanning?
  * @ep: the instance
  *

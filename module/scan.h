@@ -33,7 +33,20 @@ struct sep_scan_ops {
 typedef void (*sep_walk_fn)(void *ctx, const struct sep_item *item, u32 flags);
 
 void sep_instance_init_lists(struct sep_instance *ep);
-void sep_item_init(struct sep_item *item);
+/**
+ * sep_item_init() - initialise the list fields of a zeroed item
+ * @item: the item
+ *
+ * Inline: it is on every EPOLL_CTL_ADD.
+ */
+static inline void sep_item_init(struct sep_item *item)
+{
+	RB_CLEAR_NODE(&item->rbn);
+	INIT_LIST_HEAD(&item->rdllink);
+	INIT_LIST_HEAD(&item->deadlink);
+	item->indexed = false;
+	item->ovf_next = SEP_UNACTIVE_PTR;
+}
 
 void sep_start_scan(struct sep_instance *ep, struct list_head *txlist);
 void sep_done_scan(struct sep_instance *ep, struct list_head *txlist);

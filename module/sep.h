@@ -117,6 +117,9 @@ struct sep_pwq {
  * @pwqlist:  hooks on the file's wait queues; protected by
  *            &sep_instance.mtx until the item is unhooked
  * @nwait:    hooks created at ADD, -1 after an allocation failure
+ * @pwq0:     the first hook, embedded: most files have one wait queue, so
+ *            an ADD allocates once, like the kernel's two caches' worth
+ *            (the item is 256 bytes either way)
  * @pinned:   the item holds a reference on @file (no __fput hook)
  * @real_epoll: @file is a real (in-tree) epoll instance
  * @dying:    the watched file reached its final fput; set under
@@ -144,6 +147,7 @@ struct sep_item {
 	u64 data;
 	struct sep_pwq *pwqlist;
 	int nwait;
+	struct sep_pwq pwq0;
 	bool indexed;
 	bool pinned;
 	bool real_epoll;
@@ -173,6 +177,10 @@ struct sep_item {
  * @rbr:       the interest set; protected by @mtx
  * @nitems:    number of registrations; protected by @mtx
  * @nreal:     registrations watching a real epoll; written under @mtx
+ * @nwatchers: items (of any instance) that watch this instance's file and
+ *             are still in the file index; changed where they enter and
+ *             leave it (watch.c), read locklessly by ADD (an
+ *             over-count only forces the full nesting check)
  * @file:      the instance's own file
  * @user:      the creator's watch counter (max_user_watches)
  * @refcount:  the file holds one reference, each orphan item one
@@ -201,6 +209,7 @@ struct sep_instance {
 	struct rb_root_cached rbr;
 	unsigned long nitems;
 	unsigned int nreal;
+	atomic_t nwatchers;
 	struct file *file;
 	struct sep_user *user;
 	refcount_t refcount;
@@ -227,6 +236,16 @@ static inline bool sep_on_ovflist(const struct sep_item *item)
 static inline bool sep_is_scanning(const struct sep_instance *ep)
 {
 	return READ_ONCE(ep->ovflist) != SEP_UNACTIVE_PTR;
+}
+
+/*
+ * Is @ep watched by any shadow instance?  The shadow half of the kernel's
+ * "READ_ONCE(file->f_ep)" test in epoll_ctl(): lockless, and the ADD that
+ * makes an instance watched holds the nesting mutex, as in the kernel.
+ */
+static inline bool sep_instance_watched(const struct sep_instance *ep)
+{
+	return atomic_read(&ep->nwatchers);
 }
 
 /* An item whose ONESHOT fired keeps only its private bits: "disarmed". */

@@ -65,11 +65,23 @@ static u32 sep_index_hash(const void *data, u32 len, u32 seed)
 	return hash_long(*(const unsigned long *)data ^ seed, 32);
 }
 
+/*
+ * Key comparison: the pointers themselves.  The table's default would call
+ * memcmp() with the run-time key length, once per entry a walk passes.
+ */
+static int sep_index_cmp(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct sep_item *item = obj;
+
+	return item->file != *(struct file * const *)arg->key;
+}
+
 static const struct rhashtable_params sep_index_params = {
 	.key_len		= sizeof(struct file *),
 	.key_offset		= offsetof(struct sep_item, file),
 	.head_offset		= offsetof(struct sep_item, fnode),
 	.hashfn			= sep_index_hash,
+	.obj_cmpfn		= sep_index_cmp,
 	/*
 	 * Grow only: a shrink after a burst of removals would just be
 	 * undone by the next burst of additions (each resize rehashes all).
@@ -89,6 +101,21 @@ static struct rhlist_head *sep_index_lookup(struct file *file)
 	return rhltable_lookup(&sep_index, &file, sep_index_params);
 }
 
+/*
+ * Count @item on the instance it watches, if it watches one (see
+ * sep_instance_watched()).  The watched file is alive: pinned by the
+ * caller, or in the final-fput handler, which runs before its ->release.
+ */
+static void sep_count_watcher(struct sep_item *item, int delta)
+{
+	struct sep_instance *watched;
+
+	if (sep_is_shadow_file(item->file)) {
+		watched = item->file->private_data;
+		atomic_add(delta, &watched->nwatchers);
+	}
+}
+
 /* Take @item out of the index.  Caller holds sep_index_lock. */
 static void sep_index_del_locked(struct sep_item *item)
 {
@@ -97,6 +124,7 @@ static void sep_index_del_locked(struct sep_item *item)
 	WARN_ON_ONCE(rhltable_remove(&sep_index, &item->fnode,
 				     sep_index_params));
 	item->indexed = false;
+	sep_count_watcher(item, -1);
 }
 
 /**
@@ -222,8 +250,8 @@ out_unlock:
 }
 
 /* ->poll() calls this for each wait queue the file wants us on. */
-static void sep_ptable_queue_proc(struct file *file, wait_queue_head_t *whead,
-				  poll_table *pt)
+void sep_ptable_queue_proc(struct file *file, wait_queue_head_t *whead,
+			   poll_table *pt)
 {
 	struct sep_pqueue *epq = container_of(pt, struct sep_pqueue, pt);
 	struct sep_item *item = epq->item;
@@ -231,10 +259,14 @@ static void sep_ptable_queue_proc(struct file *file, wait_queue_head_t *whead,
 
 	if (item->nwait < 0)
 		return;
-	pwq = kzalloc(sizeof(*pwq), GFP_KERNEL);
-	if (!pwq) {
-		item->nwait = -1;
-		return;
+	if (!item->pwqlist) {
+		pwq = &item->pwq0;
+	} else {
+		pwq = kzalloc(sizeof(*pwq), GFP_KERNEL);
+		if (!pwq) {
+			item->nwait = -1;
+			return;
+		}
 	}
 	init_waitqueue_func_entry(&pwq->wait, sep_poll_callback);
 	pwq->whead = whead;
@@ -246,17 +278,6 @@ static void sep_ptable_queue_proc(struct file *file, wait_queue_head_t *whead,
 	pwq->next = item->pwqlist;
 	item->pwqlist = pwq;
 	item->nwait++;
-}
-
-/**
- * sep_pqueue_init() - prepare the poll table that hooks @item at ADD
- * @epq:  the table
- * @item: the item being added
- */
-void sep_pqueue_init(struct sep_pqueue *epq, struct sep_item *item)
-{
-	epq->item = item;
-	init_poll_funcptr(&epq->pt, sep_ptable_queue_proc);
 }
 
 static void sep_remove_wait(struct sep_pwq *pwq)
@@ -288,7 +309,8 @@ void sep_item_unhook(struct sep_item *item)
 	while ((pwq = item->pwqlist)) {
 		item->pwqlist = pwq->next;
 		sep_remove_wait(pwq);
-		kfree(pwq);
+		if (pwq != &item->pwq0)
+			kfree(pwq);
 	}
 }
 
@@ -315,6 +337,7 @@ int sep_index_add(struct sep_item *item)
 		item->indexed = false;
 		return -ENOMEM;
 	}
+	sep_count_watcher(item, 1);
 	if (!sep_lifetime_tracked()) {
 		get_file(item->file);
 		item->pinned = true;

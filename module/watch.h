@@ -52,7 +52,21 @@ static inline struct file *sep_item_fget(struct sep_item *item)
 	return file;
 }
 
-void sep_pqueue_init(struct sep_pqueue *epq, struct sep_item *item);
+void sep_ptable_queue_proc(struct file *file, wait_queue_head_t *whead,
+			   poll_table *pt);
+
+/**
+ * sep_pqueue_init() - prepare the poll table that hooks @item at ADD
+ * @epq:  the table
+ * @item: the item being added
+ */
+static inline void sep_pqueue_init(struct sep_pqueue *epq,
+				   struct sep_item *item)
+{
+	epq->item = item;
+	init_poll_funcptr(&epq->pt, sep_ptable_queue_proc);
+}
+
 void sep_item_unhook(struct sep_item *item);
 int sep_index_add(struct sep_item *item);
 bool sep_release_begin(struct sep_item *item, bool pinned);
