@@ -508,7 +508,8 @@ static unsigned long sep_walk_ovflist(struct sep_instance *ep, sep_walk_fn fn,
 		fn(ctx, item, sep_entry_flags(item, 0));
 		n++;
 	}
-	ep->ovflist = sep_ovf_reverse(oldest);
+	/* Lockless readers only test for SEP_UNACTIVE_PTR: never seen here. */
+	WRITE_ONCE(ep->ovflist, sep_ovf_reverse(oldest));
 	return n;
 }
 
