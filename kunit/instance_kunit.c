@@ -328,6 +328,86 @@ static void ctl_del_unqueues(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sepi_ready(f, &w), 1);
 }
 
+/* A file that hooks two wait queues (as a tty does, or a pipe opened O_RDWR). */
+struct sepi_src2 {
+	wait_queue_head_t wq[2];
+	__poll_t mask;
+};
+
+static __poll_t sepi_src2_poll(struct file *file, poll_table *pt)
+{
+	struct sepi_src2 *src = file->private_data;
+
+	poll_wait(file, &src->wq[0], pt);
+	poll_wait(file, &src->wq[1], pt);
+	return READ_ONCE(src->mask);
+}
+
+static const struct file_operations sepi_src2_fops = {
+	.owner	= THIS_MODULE,
+	.poll	= sepi_src2_poll,
+};
+
+struct sepi_hooks {
+	int nwait;
+	int nlisted;
+	bool embedded;
+};
+
+static void sepi_hooks_fn(void *ctx, const struct sep_item *item,
+			  struct file *file, u32 flags)
+{
+	struct sepi_hooks *h = ctx;
+	const struct sep_pwq *pwq;
+
+	h->nwait = item->nwait;
+	for (pwq = item->pwqlist; pwq; pwq = pwq->next) {
+		h->nlisted++;
+		if (pwq == &item->pwq0)
+			h->embedded = true;
+	}
+}
+
+/* The first hook is the item's own; the second is allocated; DEL drops both. */
+static void ctl_two_queue_file_hooks_both(struct kunit *test)
+{
+	struct sepi_fix *f = test->priv;
+	struct epoll_event ev = { .events = EPOLLIN, .data = 7 };
+	struct sepi_hooks h = { };
+	struct sepi_src2 *src;
+	struct file *file;
+	int q;
+
+	src = kunit_kzalloc(test, sizeof(*src), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, src);
+	init_waitqueue_head(&src->wq[0]);
+	init_waitqueue_head(&src->wq[1]);
+	file = anon_inode_getfile("[sepi2]", &sepi_src2_fops, src, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, file);
+
+	KUNIT_ASSERT_EQ(test, sep_ctl(f->ep, f->epfile, EPOLL_CTL_ADD, file, 30,
+				      &ev), 0);
+	KUNIT_EXPECT_EQ(test, sep_interest_walk(f->ep, sepi_hooks_fn, &h), 0);
+	KUNIT_EXPECT_EQ(test, h.nwait, 2);
+	KUNIT_EXPECT_EQ(test, h.nlisted, 2);
+	KUNIT_EXPECT_TRUE(test, h.embedded);
+	/* A wakeup on either queue queues the item. */
+	for (q = 0; q < 2; q++) {
+		WRITE_ONCE(src->mask, EPOLLIN);
+		wake_up_poll(&src->wq[q], EPOLLIN);
+		KUNIT_EXPECT_EQ_MSG(test, sepi_wait(f, 4), 1, "queue %d", q);
+		KUNIT_EXPECT_EQ(test, f->out[0].data, 7ULL);
+		WRITE_ONCE(src->mask, 0);
+		KUNIT_EXPECT_EQ(test, sepi_wait(f, 4), 0);
+	}
+	KUNIT_EXPECT_EQ(test, sep_ctl(f->ep, f->epfile, EPOLL_CTL_DEL, file, 30,
+				      &ev), 0);
+	/* Both entries are off their queues (nothing else waits on them). */
+	KUNIT_EXPECT_TRUE(test, list_empty(&src->wq[0].head));
+	KUNIT_EXPECT_TRUE(test, list_empty(&src->wq[1].head));
+	__fput_sync(file);
+}
+
 static void ctl_max_user_watches_is_enospc(struct kunit *test)
 {
 	struct sepi_fix *f = test->priv;
@@ -398,6 +478,7 @@ static struct kunit_case sepi_ctl_cases[] = {
 	KUNIT_CASE(ctl_mod_rearms_oneshot_at_tail),
 	KUNIT_CASE(ctl_mod_keeps_queued_position),
 	KUNIT_CASE(ctl_del_unqueues),
+	KUNIT_CASE(ctl_two_queue_file_hooks_both),
 	KUNIT_CASE(ctl_max_user_watches_is_enospc),
 	KUNIT_CASE(ctl_efault_keeps_item_first),
 	KUNIT_CASE(ctl_exclusive_wakeup_key_rules),
