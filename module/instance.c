@@ -10,7 +10,9 @@
  * syscall-level checks live in ioctl.c; list rules live in scan.c.
  *
  * Locking: see sep.h.  sep_nested_mutex (below) serialises the loop checks
- * and protects sep_loop_gen, sep_inserting_into and the path counters.
+ * and protects sep_loop_gen, sep_inserting_into and the path counters; the
+ * final release of an instance with items removes them under it.  It is
+ * taken before any instance mutex.
  * sep_users_lock protects the per-user watch counters' hash table; the
  * counters themselves are atomic.
  */
@@ -1003,11 +1005,23 @@ void sep_instance_release(struct sep_instance *ep)
 	struct sep_item *item;
 	struct rb_node *rbp;
 	struct file *file;
+	bool nested;
 
 	/* A poller holds its own file reference; a missed one sees EOF. */
 	if (waitqueue_active(&ep->poll_wait))
 		sep_poll_safewake(ep, NULL, 0);
 
+	/*
+	 * The nesting checks climb from a file to the files of the instances
+	 * whose items watch it (item->ep->file) under sep_nested_mutex.  Our
+	 * items go under it too, so a check never finds one of them once our
+	 * file is freed (and, on a typesafe slab, maybe another file); 6.1's
+	 * ep_free() holds epmutex the same way.  Nothing adds items to an
+	 * instance in its final release, so an empty one can skip the mutex.
+	 */
+	nested = !RB_EMPTY_ROOT(&ep->rbr.rb_root);
+	if (nested)
+		mutex_lock(&sep_nested_mutex);
 	mutex_lock(&ep->mtx);
 	sep_reap_dead(ep);
 	while ((rbp = rb_first_cached(&ep->rbr))) {
@@ -1019,6 +1033,8 @@ void sep_instance_release(struct sep_instance *ep)
 		cond_resched();
 	}
 	mutex_unlock(&ep->mtx);
+	if (nested)
+		mutex_unlock(&sep_nested_mutex);
 	sep_instance_put(ep);
 }
 
