@@ -10,9 +10,8 @@
  * syscall-level checks live in ioctl.c; list rules live in scan.c.
  *
  * Locking: see sep.h.  sep_nested_mutex (below) serialises the loop checks
- * and protects sep_loop_gen, sep_inserting_into and the path counters; the
- * final release of an instance with items removes them under it.  It is
- * taken before any instance mutex.
+ * and protects sep_loop_gen, sep_inserting_into and the path counters.  It
+ * is taken before any instance mutex.
  * sep_users_lock protects the per-user watch counters' hash table; the
  * counters themselves are atomic.
  */
@@ -595,7 +594,7 @@ static int sep_upwards_depth(struct sep_instance *ep, int depth)
 	if (ep->gen == sep_loop_gen)
 		return ep->loop_check_depth;
 	if (depth <= SEP_MAX_NESTS + 1)
-		sep_watchers_walk(ep->file, sep_upwards_one, &c);
+		sep_instance_watchers_walk(ep, sep_upwards_one, &c);
 	else
 		c.result = SEP_MAX_NESTS + 1;
 	ep->gen = sep_loop_gen;
@@ -624,30 +623,39 @@ struct sep_path_ctx {
 	int error;
 };
 
-static int sep_reverse_path_proc(struct file *file, int depth);
+static void sep_path_one(struct sep_item *item, void *data);
+
+/* The wakeup paths up from @ep, which an item at @depth - 1 watches. */
+static int sep_reverse_path_ep(struct sep_instance *ep, int depth)
+{
+	struct sep_path_ctx c = { .depth = depth, .error = 0 };
+
+	if (!sep_instance_has_watchers(ep)) {
+		/* A root: one wakeup path of this length. */
+		if (depth > 1 &&
+		    ++sep_path_count[depth - 1] > sep_path_limits[depth - 1])
+			return -1;
+		return 0;
+	}
+	if (depth > SEP_MAX_NESTS)
+		return -1;
+	sep_instance_watchers_walk(ep, sep_path_one, &c);
+	return c.error;
+}
 
 static void sep_path_one(struct sep_item *item, void *data)
 {
 	struct sep_path_ctx *c = data;
 
-	if (c->error)
-		return;
-	if (!sep_file_is_watched(item->ep->file)) {
-		/* A root: count one wakeup path of this length. */
-		if (c->depth &&
-		    ++sep_path_count[c->depth] > sep_path_limits[c->depth])
-			c->error = -1;
-		return;
-	}
-	c->error = sep_reverse_path_proc(item->ep->file, c->depth + 1);
+	if (!c->error)
+		c->error = sep_reverse_path_ep(item->ep, c->depth + 1);
 }
 
+/* Top level: the paths up from @file, pinned by the ADD that checks it. */
 static int sep_reverse_path_proc(struct file *file, int depth)
 {
 	struct sep_path_ctx c = { .depth = depth, .error = 0 };
 
-	if (depth > SEP_MAX_NESTS)
-		return -1;
 	sep_watchers_walk(file, sep_path_one, &c);
 	return c.error;
 }
@@ -1005,23 +1013,11 @@ void sep_instance_release(struct sep_instance *ep)
 	struct sep_item *item;
 	struct rb_node *rbp;
 	struct file *file;
-	bool nested;
 
 	/* A poller holds its own file reference; a missed one sees EOF. */
 	if (waitqueue_active(&ep->poll_wait))
 		sep_poll_safewake(ep, NULL, 0);
 
-	/*
-	 * The nesting checks climb from a file to the files of the instances
-	 * whose items watch it (item->ep->file) under sep_nested_mutex.  Our
-	 * items go under it too, so a check never finds one of them once our
-	 * file is freed (and, on a typesafe slab, maybe another file); 6.1's
-	 * ep_free() holds epmutex the same way.  Nothing adds items to an
-	 * instance in its final release, so an empty one can skip the mutex.
-	 */
-	nested = !RB_EMPTY_ROOT(&ep->rbr.rb_root);
-	if (nested)
-		mutex_lock(&sep_nested_mutex);
 	mutex_lock(&ep->mtx);
 	sep_reap_dead(ep);
 	while ((rbp = rb_first_cached(&ep->rbr))) {
@@ -1033,8 +1029,6 @@ void sep_instance_release(struct sep_instance *ep)
 		cond_resched();
 	}
 	mutex_unlock(&ep->mtx);
-	if (nested)
-		mutex_unlock(&sep_nested_mutex);
 	sep_instance_put(ep);
 }
 

@@ -56,6 +56,7 @@ void sep_instance_init_lists(struct sep_instance *ep)
 	seqcount_spinlock_init(&ep->seq, &ep->lock);
 	INIT_LIST_HEAD(&ep->rdllist);
 	INIT_LIST_HEAD(&ep->dead);
+	INIT_HLIST_HEAD(&ep->refs);
 	init_waitqueue_head(&ep->wq);
 	init_waitqueue_head(&ep->poll_wait);
 	ep->rbr = RB_ROOT_CACHED;

@@ -104,6 +104,8 @@ struct sep_pwq {
  *            protected by &sep_instance.lock
  * @fnode:    node in the global file index (items of one file share one
  *            hash entry); removed under sep_index_lock
+ * @wnode:    node in the watched instance's &sep_instance.refs, if @file is
+ *            a shadow instance; under sep_index_lock, read under RCU
  * @indexed:  @fnode is in the index; set before the item is inserted,
  *            cleared under sep_index_lock once the release handler or a
  *            removal took it out
@@ -118,8 +120,8 @@ struct sep_pwq {
  *            &sep_instance.mtx until the item is unhooked
  * @nwait:    hooks created at ADD, -1 after an allocation failure
  * @pwq0:     the first hook, embedded: most files have one wait queue, so
- *            an ADD allocates once, like the kernel's two caches' worth
- *            (the item is 256 bytes either way)
+ *            an ADD allocates once (the item stays in the 256-byte kmalloc
+ *            class, the old item's 192 plus a separate 64-byte hook)
  * @pinned:   the item holds a reference on @file (no __fput hook)
  * @real_epoll: @file is a real (in-tree) epoll instance
  * @dying:    the watched file reached its final fput; set under
@@ -140,6 +142,7 @@ struct sep_item {
 	struct sep_item *ovf_next;
 	struct list_head deadlink;
 	struct rhlist_head fnode;
+	struct hlist_node wnode;
 	struct sep_instance *ep;
 	struct file *file;
 	int fd;
@@ -177,10 +180,10 @@ struct sep_item {
  * @rbr:       the interest set; protected by @mtx
  * @nitems:    number of registrations; protected by @mtx
  * @nreal:     registrations watching a real epoll; written under @mtx
- * @nwatchers: items (of any instance) that watch this instance's file and
- *             are still in the file index; changed where they enter and
- *             leave it (watch.c), read locklessly by ADD (an
- *             over-count only forces the full nesting check)
+ * @refs:      items (of any instance) that watch this instance, as the
+ *             kernel's ep->refs: added and removed where they enter and
+ *             leave the file index, under sep_index_lock; walked under RCU
+ *             by the nesting checks; tested locklessly by ADD
  * @file:      the instance's own file
  * @user:      the creator's watch counter (max_user_watches)
  * @refcount:  the file holds one reference, each orphan item one
@@ -209,7 +212,7 @@ struct sep_instance {
 	struct rb_root_cached rbr;
 	unsigned long nitems;
 	unsigned int nreal;
-	atomic_t nwatchers;
+	struct hlist_head refs;
 	struct file *file;
 	struct sep_user *user;
 	refcount_t refcount;
@@ -245,7 +248,7 @@ static inline bool sep_is_scanning(const struct sep_instance *ep)
  */
 static inline bool sep_instance_watched(const struct sep_instance *ep)
 {
-	return atomic_read(&ep->nwatchers);
+	return !hlist_empty(&ep->refs);
 }
 
 /* An item whose ONESHOT fired keeps only its private bits: "disarmed". */

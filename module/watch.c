@@ -27,8 +27,10 @@
  * pays one hash probe.
  *
  * Locking: sep_index_lock serialises the removals from the index (the
- * items' @fnode and @indexed) and @orphan; the table's own bucket locks nest
- * inside it.  Insertion needs only the table's locks (see sep_index_add()).
+ * items' @fnode and @indexed), @orphan, and every change of an instance's
+ * @refs (the items watching it); the table's own bucket locks nest inside
+ * it.  Insertion into the table needs only the table's locks (see
+ * sep_index_add()).
  * sep_index_lock is taken outside the watched file's wait-queue locks and
  * outside &sep_instance.lock, never in IRQ context.  Index lookups on the
  * __fput() fast path are RCU-only; items and instances are RCU-freed.
@@ -102,18 +104,13 @@ static struct rhlist_head *sep_index_lookup(struct file *file)
 }
 
 /*
- * Count @item on the instance it watches, if it watches one (see
- * sep_instance_watched()).  The watched file is alive: pinned by the
- * caller, or in the final-fput handler, which runs before its ->release.
+ * The instance @item watches, if its file is one (then @item hangs on that
+ * instance's @refs).  The watched file is alive: pinned by the caller, or in
+ * the final-fput handler, which runs before its ->release.
  */
-static void sep_count_watcher(struct sep_item *item, int delta)
+static struct sep_instance *sep_watched_instance(struct sep_item *item)
 {
-	struct sep_instance *watched;
-
-	if (sep_is_shadow_file(item->file)) {
-		watched = item->file->private_data;
-		atomic_add(delta, &watched->nwatchers);
-	}
+	return sep_is_shadow_file(item->file) ? item->file->private_data : NULL;
 }
 
 /* Take @item out of the index.  Caller holds sep_index_lock. */
@@ -124,7 +121,8 @@ static void sep_index_del_locked(struct sep_item *item)
 	WARN_ON_ONCE(rhltable_remove(&sep_index, &item->fnode,
 				     sep_index_params));
 	item->indexed = false;
-	sep_count_watcher(item, -1);
+	if (sep_watched_instance(item))
+		hlist_del_rcu(&item->wnode);
 }
 
 /**
@@ -326,18 +324,27 @@ void sep_item_unhook(struct sep_item *item)
  */
 int sep_index_add(struct sep_item *item)
 {
+	struct sep_instance *watched;
+
 	/*
 	 * Indexed either way: the nesting checks walk watchers through it.
-	 * No sep_index_lock: the table locks its buckets, and the lock orders
-	 * removals against the release handler, which cannot run for a file
-	 * the caller pins.  @indexed is set before anyone can find the item.
+	 * No sep_index_lock for the table: it locks its buckets, and the lock
+	 * orders removals against the release handler, which cannot run for
+	 * a file the caller pins.  @indexed is set before anyone can find the
+	 * item.  An instance's @refs changes under the lock (removals come
+	 * from the release handler too).
 	 */
 	item->indexed = true;
 	if (rhltable_insert(&sep_index, &item->fnode, sep_index_params)) {
 		item->indexed = false;
 		return -ENOMEM;
 	}
-	sep_count_watcher(item, 1);
+	watched = sep_watched_instance(item);
+	if (watched) {
+		spin_lock(&sep_index_lock);
+		hlist_add_head_rcu(&item->wnode, &watched->refs);
+		spin_unlock(&sep_index_lock);
+	}
 	if (!sep_lifetime_tracked()) {
 		get_file(item->file);
 		item->pinned = true;
@@ -446,6 +453,58 @@ void sep_watchers_walk(struct file *file,
 			fn(item, ctx);
 	}
 	rcu_read_unlock();
+}
+
+/**
+ * sep_instance_watchers_walk() - call @fn for each live item watching @ep
+ * @ep:  an instance (the caller's RCU section or a reference keeps it)
+ * @fn:  called under rcu_read_lock(); must not sleep
+ * @ctx: passed to @fn
+ *
+ * Walks @ep's own list, as the kernel's checks walk ep->refs, never @ep's
+ * file: an instance met on the way up may be in its final release, its
+ * file already freed (and on a typesafe slab reused), while its items are
+ * still listed.
+ *
+ * Context: caller holds sep_nested_mutex (items cannot be added meanwhile).
+ */
+void sep_instance_watchers_walk(struct sep_instance *ep,
+				void (*fn)(struct sep_item *item, void *ctx),
+				void *ctx)
+{
+	struct sep_item *item;
+
+	rcu_read_lock();
+	hlist_for_each_entry_rcu(item, &ep->refs, wnode) {
+		if (!item->orphan && !READ_ONCE(item->dying))
+			fn(item, ctx);
+	}
+	rcu_read_unlock();
+}
+
+/**
+ * sep_instance_has_watchers() - is @ep watched by a live item?
+ * @ep: an instance (the caller's RCU section or a reference keeps it)
+ *
+ * Unlike sep_instance_watched(), items handed to the final-fput handler
+ * (orphans) do not count, as in sep_file_is_watched().
+ *
+ * Return: true if an item that is not an orphan watches @ep.
+ */
+bool sep_instance_has_watchers(struct sep_instance *ep)
+{
+	struct sep_item *item;
+	bool found = false;
+
+	rcu_read_lock();
+	hlist_for_each_entry_rcu(item, &ep->refs, wnode) {
+		if (!item->orphan) {
+			found = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
 }
 
 /*

@@ -73,6 +73,10 @@ bool sep_release_begin(struct sep_item *item, bool pinned);
 bool sep_file_is_watched(struct file *file);
 void sep_watchers_walk(struct file *file,
 		       void (*fn)(struct sep_item *item, void *ctx), void *ctx);
+void sep_instance_watchers_walk(struct sep_instance *ep,
+				void (*fn)(struct sep_item *item, void *ctx),
+				void *ctx);
+bool sep_instance_has_watchers(struct sep_instance *ep);
 void sep_poll_safewake(struct sep_instance *ep, struct sep_item *item,
 		       __poll_t extra);
 void sep_item_free(struct sep_item *item);
