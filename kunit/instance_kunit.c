@@ -641,7 +641,7 @@ static int sepi_nrefs(struct sep_instance *ep)
 }
 
 /* The list of an instance's watchers (ADD's fast check, nesting walks). */
-static void nesting_watched_count_follows_links(struct kunit *test)
+static void nesting_watcher_list_follows_links(struct kunit *test)
 {
 	struct file *a = sepi_new_instance(test), *b = sepi_new_instance(test);
 	struct file *c = sepi_new_instance(test);
@@ -701,7 +701,7 @@ static void nesting_poll_prunes_stale_items(struct kunit *test)
 static struct kunit_case sepi_nesting_cases[] = {
 	KUNIT_CASE(nesting_cycle_is_eloop),
 	KUNIT_CASE(nesting_depth_limit_is_five_instances),
-	KUNIT_CASE(nesting_watched_count_follows_links),
+	KUNIT_CASE(nesting_watcher_list_follows_links),
 	KUNIT_CASE(nesting_inner_ready_makes_outer_ready),
 	KUNIT_CASE(nesting_poll_prunes_stale_items),
 	{}

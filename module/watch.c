@@ -407,9 +407,13 @@ void sep_item_free(struct sep_item *item)
 	kfree_rcu(item, rcu);
 }
 
+#if IS_ENABLED(CONFIG_KUNIT)
 /**
  * sep_file_is_watched() - is @file watched by any shadow instance?
  * @file: a file
+ *
+ * Only the KUnit tests ask (the module itself asks instances, through
+ * their @refs).
  *
  * Return: true if an item watches it.
  */
@@ -431,6 +435,7 @@ bool sep_file_is_watched(struct file *file)
 	return found;
 }
 EXPORT_SYMBOL_IF_KUNIT(sep_file_is_watched);
+#endif
 
 /**
  * sep_watchers_walk() - call @fn for each live item watching @file

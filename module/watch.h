@@ -70,7 +70,6 @@ static inline void sep_pqueue_init(struct sep_pqueue *epq,
 void sep_item_unhook(struct sep_item *item);
 int sep_index_add(struct sep_item *item);
 bool sep_release_begin(struct sep_item *item, bool pinned);
-bool sep_file_is_watched(struct file *file);
 void sep_watchers_walk(struct file *file,
 		       void (*fn)(struct sep_item *item, void *ctx), void *ctx);
 void sep_instance_watchers_walk(struct sep_instance *ep,
@@ -85,6 +84,7 @@ int sep_watch_init(void);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 extern bool sep_kprobe_active;
+bool sep_file_is_watched(struct file *file);
 void sep_file_released(struct file *file);
 #endif
 void sep_watch_exit(void);
