@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "sep_harness.h"
@@ -480,6 +481,100 @@ TEST(cycles)
 	EXPECT_EQ(0, sep_cmp_result("diamond", r[0], e[0], r[1], e[1]));
 	chain_fini(&c[0]);
 	chain_fini(&c[1]);
+}
+
+/*
+ * Wakeup-path limits (the kernel's path_limits[]: at most 500, 100, 50 and
+ * 10 paths of length 1..4 up from a plain file).  A file at the bottom of a
+ * chain of @d instances, the top one watched by @n root instances.  With
+ * !@file_last the file goes in first and the roots last: the result is the
+ * index of the first root ADD that failed (@n if none).  With @file_last
+ * the roots go in first: the result is that of the file's ADD.  *@err is
+ * the errno of the failure, 0 if none; -2 means the set-up itself failed.
+ */
+#define PATH_ROOTS	501
+#define SEP_MAX_CHAIN	4	/* instances below the roots, at most */
+
+static int path_scenario(const struct sep_backend *b, int d, int n,
+			 bool file_last, int *err)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int chain[SEP_MAX_CHAIN] = { 0 }, root[PATH_ROOTS] = { 0 };
+	int efd, i, res = -2;
+
+	*err = 0;
+	efd = eventfd(0, EFD_CLOEXEC);
+	for (i = 0; i < d; i++)
+		chain[i] = b->create(EPOLL_CLOEXEC);
+	for (i = 0; i < n; i++)
+		root[i] = b->create(EPOLL_CLOEXEC);
+	if (efd < 0 || chain[d - 1] < 0 || root[n - 1] < 0)
+		goto out;
+	if (!file_last && b->ctl(chain[0], EPOLL_CTL_ADD, efd, &ev))
+		goto out;
+	for (i = 0; i + 1 < d; i++)
+		if (b->ctl(chain[i + 1], EPOLL_CTL_ADD, chain[i], &ev))
+			goto out;
+	for (i = 0; i < n; i++) {
+		errno = 0;
+		if (b->ctl(root[i], EPOLL_CTL_ADD, chain[d - 1], &ev)) {
+			*err = errno;
+			break;
+		}
+	}
+	res = i;
+	if (file_last) {
+		if (res != n)
+			goto out;	/* no plain file yet: nothing to refuse */
+		errno = 0;
+		res = b->ctl(chain[0], EPOLL_CTL_ADD, efd, &ev);
+		*err = res ? errno : 0;
+	}
+out:
+	for (i = 0; i < n; i++)
+		b->close(root[i]);
+	for (i = 0; i < d; i++)
+		b->close(chain[i]);
+	close(efd);
+	return res;
+}
+
+TEST(wakeup_path_limits)
+{
+	static const int limit[SEP_MAX_CHAIN] = { 500, 100, 50, 10 };
+	struct rlimit rl;
+	int d, last, extra, r[2], e[2], s;
+
+	/* One side at a time needs about 510 fds. */
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+	if (rl.rlim_cur < 2 * PATH_ROOTS && rl.rlim_max >= 2 * PATH_ROOTS) {
+		rl.rlim_cur = 2 * PATH_ROOTS;
+		ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	}
+	for (d = 1; d <= SEP_MAX_CHAIN; d++) {
+		for (last = 0; last < 2; last++) {
+			/* limit roots fit; one more is refused */
+			for (extra = 0; extra < 2; extra++) {
+				for (s = 0; s < 2; s++)
+					r[s] = path_scenario(s ? sep_shadow() :
+							     sep_real(), d,
+							     limit[d - 1] + extra,
+							     last, &e[s]);
+				/* the kernel's side: the spec's limits */
+				if (last) {
+					EXPECT_EQ(extra ? -1 : 0, r[0]);
+				} else {
+					EXPECT_EQ(limit[d - 1], r[0]);
+				}
+				EXPECT_EQ(extra ? EINVAL : 0, e[0]);
+				EXPECT_EQ(0, sep_cmp_result("path limit", r[0],
+							    e[0], r[1], e[1]))
+					TH_LOG("chain %d, %s, %d roots", d,
+					       last ? "file last" : "roots last",
+					       limit[d - 1] + extra);
+			}
+		}
+	}
 }
 
 /* Closing an inner instance removes it from the outer. */
