@@ -42,21 +42,6 @@ static const int sep_path_limits[SEP_MAX_NESTS + 1] = {
 
 static DEFINE_MUTEX(sep_nested_mutex);
 
-/*
- * Tasks inside a poll of an instance that came from outside (poll(2), a
- * real epoll).  A real epoll's interest set is invisible to us, so a cycle
- * through one (instance -> real epoll -> instance) cannot be refused with
- * ELOOP at ADD time as the kernel does among real epolls.  Instead such a
- * re-entry reports "not ready" rather than deadlocking on a mutex the task
- * already holds.  Protected by sep_ext_lock.
- */
-struct sep_ext_poll {
-	struct list_head node;
-	struct task_struct *task;
-};
-
-static LIST_HEAD(sep_ext_polls);
-static DEFINE_SPINLOCK(sep_ext_lock);
 /* Starts at 1: a fresh instance (gen 0) is not "being checked". */
 static u64 sep_loop_gen = 1;
 static struct sep_instance *sep_inserting_into;
@@ -93,10 +78,11 @@ static struct sep_user *sep_user_get(void)
 	new = kzalloc(sizeof(*new), GFP_KERNEL);
 	if (!new)
 		return NULL;
-	spin_lock(&sep_users_lock);
+	/* Irq-safe: the last put may come from an irq_work (watch.c). */
+	spin_lock_irq(&sep_users_lock);
 	hash_for_each_possible(sep_users, u, node, __kuid_val(uid)) {
 		if (uid_eq(u->uid, uid) && refcount_inc_not_zero(&u->ref)) {
-			spin_unlock(&sep_users_lock);
+			spin_unlock_irq(&sep_users_lock);
 			kfree(new);
 			return u;
 		}
@@ -105,7 +91,7 @@ static struct sep_user *sep_user_get(void)
 	atomic_long_set(&new->watches, 0);
 	refcount_set(&new->ref, 1);
 	hash_add(sep_users, &new->node, __kuid_val(uid));
-	spin_unlock(&sep_users_lock);
+	spin_unlock_irq(&sep_users_lock);
 	return new;
 }
 
@@ -121,6 +107,8 @@ static void sep_user_put(struct sep_user *u)
 	spin_unlock_irqrestore(&sep_users_lock, flags);
 }
 
+static int sep_learn_anon_inode(void);
+
 /**
  * sep_instance_alloc() - a new, empty instance
  *
@@ -128,8 +116,11 @@ static void sep_user_put(struct sep_user *u)
  */
 struct sep_instance *sep_instance_alloc(void)
 {
-	struct sep_instance *ep = kzalloc(sizeof(*ep), GFP_KERNEL);
+	struct sep_instance *ep;
 
+	if (sep_learn_anon_inode())
+		return NULL;
+	ep = kzalloc(sizeof(*ep), GFP_KERNEL);
 	if (!ep)
 		return NULL;
 	ep->user = sep_user_get();
@@ -265,8 +256,6 @@ static void sep_remove(struct sep_instance *ep, struct sep_item *item,
 	sep_unqueue(ep, item);
 	rb_erase_cached(&item->rbn, &ep->rbr);
 	ep->nitems--;
-	if (item->real_epoll)
-		WRITE_ONCE(ep->nreal, ep->nreal - 1);
 	sep_item_uncharge(item);
 	rcu_read_unlock();
 	if (mine)
@@ -307,14 +296,22 @@ static inline void sep_reap_dead(struct sep_instance *ep)
  */
 const struct file_operations *sep_epoll_fops;
 
+/*
+ * The kernel's shared anonymous inode.  Real epoll files are anon-inode
+ * files named "[eventpoll]"; only kernel code makes files on that inode,
+ * and each names its own, so (inode, name) cannot be forged from userspace
+ * (a FIFO or socket named "[eventpoll]" lives on another inode).
+ */
+static struct inode *sep_anon_inode;
+
 #define SEP_EPOLL_NAME	"[eventpoll]"
 
 /**
  * __sep_file_is_epoll() - sep_file_is_epoll() before a real epoll was seen
  * @file: a file that is not a shadow instance
  *
- * Real epoll files are anon-inode files named "[eventpoll]"; they all share
- * one file_operations, which the first one found here records.
+ * Real epoll files all share one file_operations, which the first one found
+ * here records.
  *
  * Return: true if @file is a real epoll.
  */
@@ -322,8 +319,9 @@ bool __sep_file_is_epoll(struct file *file)
 {
 	const struct dentry *d = file->f_path.dentry;
 
-	/* The length first: most files are rejected without a call. */
-	if (!d || d->d_name.len != sizeof(SEP_EPOLL_NAME) - 1 ||
+	/* The inode first: most files are rejected without a call. */
+	if (file_inode(file) != sep_anon_inode || !d ||
+	    d->d_name.len != sizeof(SEP_EPOLL_NAME) - 1 ||
 	    strcmp(d->d_name.name, SEP_EPOLL_NAME) || !file->f_op ||
 	    !file->f_op->poll)
 		return false;
@@ -331,43 +329,98 @@ bool __sep_file_is_epoll(struct file *file)
 	return true;
 }
 
+/* The probe file pins the module until its (deferred) final fput. */
+static const struct file_operations sep_probe_fops = {
+	.owner	= THIS_MODULE,
+};
+
+static DEFINE_MUTEX(sep_probe_mutex);	/* serialises the one probe */
+
+/*
+ * Learn the kernel's anonymous inode from a file made on it, before the
+ * first instance exists (so before any ADD asks sep_file_is_epoll()).
+ * Context: process, creating an instance.
+ */
+static int sep_learn_anon_inode(void)
+{
+	struct file *probe;
+	int error = 0;
+
+	if (likely(smp_load_acquire(&sep_anon_inode)))
+		return 0;
+	mutex_lock(&sep_probe_mutex);
+	if (sep_anon_inode)
+		goto out;
+	probe = anon_inode_getfile("[shadow_epoll_probe]", &sep_probe_fops,
+				   NULL, O_RDONLY);
+	if (IS_ERR(probe)) {
+		error = PTR_ERR(probe);
+		goto out;
+	}
+	/* Pairs with smp_load_acquire() above; the inode is permanent. */
+	smp_store_release(&sep_anon_inode, file_inode(probe));
+	fput(probe);
+out:
+	mutex_unlock(&sep_probe_mutex);
+	return error;
+}
+
+/*
+ * Polls of an instance from outside the module, and what they may block on.
+ *
+ * A real epoll's interest set is invisible to us, so a cycle through one
+ * (instance -> real epoll -> instance) cannot be refused at ADD time as the
+ * kernel refuses cycles among real epolls: the closing edge may be the
+ * kernel's own epoll_ctl().  A task that polls us on behalf of a real epoll
+ * holds that epoll's mutex (and maybe the kernel's epnested_mutex), and a
+ * task in a shadow scan may be about to take it by polling the real epoll:
+ * an ABBA deadlock, or a self-deadlock when it is the same task.
+ *
+ * Such polls are recognised by the instance file's f_ep: the kernel links a
+ * real epoll's registration there before its first poll of the file, so an
+ * instance polled by a real epoll always has it set.  Under such a poll
+ * (@constrained, and everything it nests into) the module never sleeps on a
+ * lock and never calls into a real epoll:
+ *  - instance mutexes are only tried; a busy one answers from its lists
+ *    (queued or scanning means ready) without re-polling;
+ *  - an item watching a real epoll is not re-polled: queued means ready,
+ *    the value that real epoll's poll gives (EPOLLIN | EPOLLRDNORM).
+ * The kernel's own scans can then only block on real epoll mutexes in its
+ * own acyclic order, and ours only on instance mutexes (acyclic, refused
+ * with ELOOP) followed by real epoll mutexes: no wait cycle exists.
+ * Polls with f_ep unset (poll(2), select(2), the module's own scans) keep
+ * the exact semantics.  The cost, documented in the README: a real epoll
+ * that watches an instance that watches another real epoll may see the
+ * instance ready while that inner real epoll no longer is, until the next
+ * wait on the instance re-polls it.
+ */
 static __poll_t __sep_instance_poll(struct sep_instance *ep,
 				    struct poll_table_struct *wait, int depth,
-				    unsigned int subclass);
+				    bool constrained);
 
-static bool sep_in_ext_poll(void)
-{
-	struct sep_ext_poll *e;
-	bool found = false;
-
-	spin_lock(&sep_ext_lock);
-	list_for_each_entry(e, &sep_ext_polls, node) {
-		if (e->task == current) {
-			found = true;
-			break;
-		}
-	}
-	spin_unlock(&sep_ext_lock);
-	return found;
-}
+/* What a real epoll's poll reports when it has something queued. */
+#define SEP_EPOLL_READY		(EPOLLIN | EPOLLRDNORM)
 
 /*
  * Re-poll a watched file, pinned; the result is masked with the interest.
  * Inline: a scan runs it for every item.
  */
 static inline __poll_t sep_item_poll(struct sep_item *item, poll_table *pt,
-				     int depth)
+				     int depth, bool constrained)
 {
-	struct file *file = sep_item_fget(item);
+	struct file *file;
 	__poll_t res;
 
+	/* Queued, and not to be asked: ready (see above). */
+	if (constrained && item->real_epoll)
+		return SEP_EPOLL_READY & item->events;
+	file = sep_item_fget(item);
 	if (!file)
 		return 0;
 	pt->_key = item->events;
 	if (sep_is_shadow_file(file))
-		res = __sep_instance_poll(file->private_data, pt, depth, depth);
-	else if (depth && item->real_epoll && sep_in_ext_poll())
-		res = 0;	/* possibly a cycle through a real epoll */
+		res = __sep_instance_poll(file->private_data, pt, depth,
+					  constrained);
 	else
 		res = vfs_poll(file, pt);
 	sep_fput(file);
@@ -379,65 +432,45 @@ static __poll_t sep_scan_poll(struct sep_item *item, int depth, void *ctx)
 	poll_table pt;
 
 	init_poll_funcptr(&pt, NULL);
-	return sep_item_poll(item, &pt, depth);
+	return sep_item_poll(item, &pt, depth, false);
+}
+
+static __poll_t sep_scan_poll_constrained(struct sep_item *item, int depth,
+					  void *ctx)
+{
+	poll_table pt;
+
+	init_poll_funcptr(&pt, NULL);
+	return sep_item_poll(item, &pt, depth, true);
 }
 
 /*
- * Lockdep subclass of an instance mutex taken by a poll from outside (a real
- * epoll or poll(2)).  Internal nesting uses the depth (0..SEP_MAX_NESTS+1);
- * an instance entered from outside never polls a real epoll in turn (see
- * sep_item_poll()), so this keeps "real epoll -> instance" apart from
- * "instance -> real epoll" and lockdep sees no false cycle.
+ * Lockdep subclass of an instance mutex taken by an unconstrained poll from
+ * outside (poll(2), select(2)).  Internal nesting uses the depth
+ * (0..SEP_MAX_NESTS+1).
  */
 #define SEP_EXT_SUBCLASS	7
 
-/* Lock @ep->mtx and record the owner (re-entry through a real epoll). */
-static void sep_mtx_lock(struct sep_instance *ep, unsigned int subclass)
-{
-	mutex_lock_nested(&ep->mtx, subclass);
-	WRITE_ONCE(ep->owner, current);
-}
-
-static void sep_mtx_unlock(struct sep_instance *ep)
-{
-	WRITE_ONCE(ep->owner, NULL);
-	mutex_unlock(&ep->mtx);
-}
-
 static __poll_t __sep_instance_poll(struct sep_instance *ep, poll_table *wait,
-				    int depth, unsigned int subclass)
+				    int depth, bool constrained)
 {
 	static const struct sep_scan_ops ops = { .poll = sep_scan_poll };
+	static const struct sep_scan_ops cops = {
+		.poll = sep_scan_poll_constrained,
+	};
 	__poll_t res;
 
 	poll_wait(ep->file, &ep->poll_wait, wait);
 
-	/*
-	 * This task already holds our mutex: we were re-entered through a
-	 * real epoll that this instance watches and that watches it (a
-	 * cycle a module cannot refuse at ADD time).  Report "not ready"
-	 * rather than deadlock.
-	 */
-	if (READ_ONCE(ep->owner) == current)
-		return 0;
-
-	/*
-	 * Polled from outside while we watch a real epoll: that epoll may be
-	 * the caller, holding its mutex while we would take ours, and another
-	 * task may be scanning us and about to poll it (ABBA).  Do not wait:
-	 * if the mutex is busy, answer from the lists without re-polling.
-	 */
-	if (subclass == SEP_EXT_SUBCLASS && READ_ONCE(ep->nreal)) {
-		if (!mutex_trylock(&ep->mtx))
-			return sep_events_available(ep) ?
-			       EPOLLIN | EPOLLRDNORM : 0;
-		WRITE_ONCE(ep->owner, current);
-	} else {
-		sep_mtx_lock(ep, subclass);
+	if (!constrained) {
+		mutex_lock_nested(&ep->mtx, depth ? depth : SEP_EXT_SUBCLASS);
+	} else if (!mutex_trylock(&ep->mtx)) {
+		/* Busy (maybe by this very task): answer from the lists. */
+		return sep_events_available(ep) ? SEP_EPOLL_READY : 0;
 	}
 	sep_reap_dead(ep);
-	res = sep_scan_ready(ep, &ops, NULL, depth);
-	sep_mtx_unlock(ep);
+	res = sep_scan_ready(ep, constrained ? &cops : &ops, NULL, depth);
+	mutex_unlock(&ep->mtx);
 	return res;
 }
 
@@ -447,26 +480,16 @@ static __poll_t __sep_instance_poll(struct sep_instance *ep, poll_table *wait,
  * @wait:  the caller's poll table
  * @depth: nesting depth (0 from outside)
  *
+ * Polled on behalf of a real epoll (the file's f_ep is set), the poll never
+ * sleeps on a lock (see "Polls of an instance from outside" above).
+ *
  * Context: process; may sleep.
  * Return: EPOLLIN | EPOLLRDNORM if an item is really ready, else 0.
  */
 __poll_t sep_instance_poll(struct sep_instance *ep, poll_table *wait, int depth)
 {
-	struct sep_ext_poll self = { .task = current };
-	__poll_t res;
-
-	if (sep_in_ext_poll())
-		return 0;	/* re-entered through a real epoll */
-	spin_lock(&sep_ext_lock);
-	list_add(&self.node, &sep_ext_polls);
-	spin_unlock(&sep_ext_lock);
-
-	res = __sep_instance_poll(ep, wait, depth, SEP_EXT_SUBCLASS);
-
-	spin_lock(&sep_ext_lock);
-	list_del(&self.node);
-	spin_unlock(&sep_ext_lock);
-	return res;
+	return __sep_instance_poll(ep, wait, depth,
+				   !!READ_ONCE(ep->file->f_ep));
 }
 EXPORT_SYMBOL_IF_KUNIT(sep_instance_poll);
 
@@ -714,8 +737,6 @@ static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
 	}
 	sep_rb_insert(ep, item);
 	ep->nitems++;
-	if (item->real_epoll)
-		WRITE_ONCE(ep->nreal, ep->nreal + 1);
 
 	if (tf) {
 		if (!sep_file_is_epoll(tfile))
@@ -727,7 +748,7 @@ static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
 	}
 
 	sep_pqueue_init(&epq, item);
-	revents = sep_item_poll(item, &epq.pt, 1);
+	revents = sep_item_poll(item, &epq.pt, 1, false);
 	if (item->nwait < 0) {
 		sep_remove(ep, item, true);
 		return -ENOMEM;
@@ -747,7 +768,7 @@ static int sep_modify(struct sep_instance *ep, struct sep_item *item,
 	init_poll_funcptr(&pt, NULL);
 	/* Ordered before the re-poll (see sep_set_event()). */
 	sep_set_event(ep, item, epds->events, epds->data);
-	if (sep_item_poll(item, &pt, 1))
+	if (sep_item_poll(item, &pt, 1, false))
 		sep_queue_and_wake(ep, item);
 	return 0;
 }
@@ -805,12 +826,12 @@ int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
 	bool full_check = false;
 	int error;
 
-	sep_mtx_lock(ep, 0);
+	mutex_lock(&ep->mtx);
 	if (op == EPOLL_CTL_ADD &&
 	    (sep_instance_watched(ep) || READ_ONCE(epfile->f_ep) ||
 	     READ_ONCE(ep->gen) == READ_ONCE(sep_loop_gen) ||
 	     sep_file_is_epoll(tfile))) {
-		sep_mtx_unlock(ep);
+		mutex_unlock(&ep->mtx);
 		mutex_lock(&sep_nested_mutex);
 		sep_loop_gen++;
 		full_check = true;
@@ -819,12 +840,12 @@ int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
 			if (error)
 				goto out_nested;
 		}
-		sep_mtx_lock(ep, 0);
+		mutex_lock(&ep->mtx);
 	}
 
 	error = sep_ctl_locked(ep, op, tfile, fd, epds,
 			       full_check ? &tf : NULL);
-	sep_mtx_unlock(ep);
+	mutex_unlock(&ep->mtx);
 
 out_nested:
 	if (full_check) {
@@ -884,10 +905,10 @@ static int sep_send_events(struct sep_instance *ep, sep_copy_fn copy,
 	if (fatal_signal_pending(current))
 		return -EINTR;
 
-	sep_mtx_lock(ep, 0);
+	mutex_lock(&ep->mtx);
 	sep_reap_dead(ep);
 	res = sep_deliver(ep, &ops, ctx, maxevents);
-	sep_mtx_unlock(ep);
+	mutex_unlock(&ep->mtx);
 	return res;
 }
 

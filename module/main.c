@@ -7,9 +7,13 @@
  * an fd is recognised as an instance.  Each instance file pins the module,
  * so it cannot be unloaded while instances exist.
  *
- * The device is mode 0666: like epoll_create(), creating an instance needs
- * no privilege, and every limit (max_user_watches, nesting) is enforced per
- * user exactly as for epoll.
+ * The device is mode 0600 unless the dev_mode parameter says otherwise.
+ * epoll_create() needs no privilege, and every limit (max_user_watches,
+ * nesting) is enforced per user exactly as for epoll, but a module that any
+ * user can reach widens the attack surface of every machine it is loaded
+ * on, so access is the administrator's choice: dev_mode=0660 with a udev
+ * rule for the group, or 0666 for a test machine.  An fd passed on keeps
+ * working for its new holder, as any open file does.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -77,17 +81,27 @@ const struct file_operations sep_fops = {
 };
 EXPORT_SYMBOL_IF_KUNIT(sep_fops);
 
+static ushort dev_mode = 0600;
+module_param(dev_mode, ushort, 0444);
+MODULE_PARM_DESC(dev_mode,
+		 "Mode of /dev/shadow_epoll: read/write bits only (default 0600)");
+
 static struct miscdevice sep_misc = {
 	.minor	= MISC_DYNAMIC_MINOR,
 	.name	= "shadow_epoll",
 	.fops	= &sep_fops,
-	.mode	= 0666,
 };
 
 static int __init sep_init(void)
 {
 	int error;
 
+	if (dev_mode & ~0666) {
+		pr_err("dev_mode %#o: only read/write bits may be given\n",
+		       dev_mode);
+		return -EINVAL;
+	}
+	sep_misc.mode = dev_mode;
 	error = sep_instance_init();
 	if (error)
 		return error;

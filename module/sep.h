@@ -22,7 +22,11 @@
  *    held across the copy to userspace, exactly where the kernel holds
  *    ep->mtx, so a paused copy (userfaultfd) blocks ctl as in the kernel.
  *    Instances nest (an instance watching an instance): the inner mutex is
- *    taken with mutex_lock_nested(depth).
+ *    taken with mutex_lock_nested(depth).  A poll made on behalf of a real
+ *    epoll (which holds that epoll's mutex) only tries instance mutexes and
+ *    never calls into a real epoll (instance.c, "Polls of an instance from
+ *    outside"), so real epoll mutexes are never held while one of ours is
+ *    waited for.
  * 3) sep_instance.lock: an IRQ-safe spinlock for the ready list, the
  *    overflow list, the scan pointer, the waiter queue @wq and the per-item
  *    fields the wakeup callback reads.  The callback may run in hard IRQ
@@ -33,6 +37,12 @@
  * sep_index_lock (watch.c) protects the global file index used when a watched
  * file is finally released.  It nests outside sep_instance.lock and outside
  * the watched file's wait-queue locks; it is never taken in IRQ context.
+ *
+ * Poller wakeups (@poll_wait) nest inside the waking queue's lock; a chain
+ * of them crosses between instances and real epolls at most once, later
+ * crossings run from an irq_work (watch.c, "Wakeups through real epolls").
+ * sep_users_lock (instance.c) is irq-safe: an instance's last reference may
+ * be dropped by that irq_work.
  */
 #ifndef _SHADOW_EPOLL_SEP_H
 #define _SHADOW_EPOLL_SEP_H
@@ -41,6 +51,7 @@
 #include <linux/fs.h>
 #include <linux/eventpoll.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/rbtree.h>
@@ -69,6 +80,10 @@
 
 /* maxevents upper bound, as EP_MAX_EVENTS. */
 #define SEP_MAX_EVENTS		(INT_MAX / sizeof(struct epoll_event))
+
+/* Bits of sep_instance.defer (watch.c, deferred poller wakeups). */
+#define SEP_DEFER_PENDING	0
+#define SEP_DEFER_URING		1
 
 /* Value of sep_instance.ovflist and sep_item.ovf_next meaning "not active". */
 #define SEP_UNACTIVE_PTR	((void *)-1L)
@@ -179,7 +194,6 @@ struct sep_item {
  * @poll_wait: tasks polling this instance (poll/select, outer epolls)
  * @rbr:       the interest set; protected by @mtx
  * @nitems:    number of registrations; protected by @mtx
- * @nreal:     registrations watching a real epoll; written under @mtx
  * @refs:      items (of any instance) that watch this instance, as the
  *             kernel's ep->refs: added and removed where they enter and
  *             leave the file index, under sep_index_lock; walked under RCU
@@ -187,9 +201,11 @@ struct sep_item {
  * @file:      the instance's own file
  * @user:      the creator's watch counter (max_user_watches)
  * @refcount:  the file holds one reference, each orphan item one
- * @owner:     the task holding @mtx in ctl or a scan, or NULL (detects a
- *             re-entry through a real epoll, which would self-deadlock)
  * @nests:     lockdep subclass used while waking @poll_wait
+ * @defer:     SEP_DEFER_* bits of a deferred poller wakeup (watch.c);
+ *             atomic bit operations
+ * @defer_hops: deferrals of the chain that queued the pending wakeup
+ * @defer_node: on a CPU's deferred-wakeup list while SEP_DEFER_PENDING
  * @gen:       loop-check generation memo; protected by sep_nested_mutex
  * @loop_check_depth: memoised depth for @gen
  * @bp_usecs:  EPIOCSPARAMS busy_poll_usecs (stored only)
@@ -211,13 +227,14 @@ struct sep_instance {
 	wait_queue_head_t poll_wait;
 	struct rb_root_cached rbr;
 	unsigned long nitems;
-	unsigned int nreal;
 	struct hlist_head refs;
 	struct file *file;
 	struct sep_user *user;
 	refcount_t refcount;
-	struct task_struct *owner;
 	u8 nests;
+	unsigned long defer;
+	u8 defer_hops;
+	struct llist_node defer_node;
 	u64 gen;
 	int loop_check_depth;
 	u32 bp_usecs;

@@ -39,7 +39,9 @@
 
 #include <linux/file.h>
 #include <linux/hash.h>
+#include <linux/irq_work.h>
 #include <linux/kprobes.h>
+#include <linux/llist.h>
 #include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/rculist.h>
@@ -56,10 +58,39 @@
 /*
  * Nesting of poll wakeups on this CPU.  Wakeups run with preemption off, so
  * a per-CPU count follows one chain.  A chain longer than any legal nesting
- * can only be a cycle through a real epoll (see instance.c); it is cut.
+ * is cut (a backstop: chains through real epolls are deferred, see below).
  */
 #define SEP_MAX_WAKE_NESTS	(SEP_MAX_NESTS + 2)
 static DEFINE_PER_CPU(int, sep_wake_nests);
+
+/*
+ * Wakeups through real epolls.
+ *
+ * A cycle through a real epoll R (an instance watches R, R watches an
+ * instance) cannot be refused at ADD time (see instance.c, "Polls of an
+ * instance from outside").  Its wakeup would run R's callback, then ours,
+ * then R's again on the same CPU, re-taking R's poll_wait lock: a hard
+ * lockup.  Every such cycle crosses between the module and real epolls at
+ * least twice, so a synchronous chain crosses at most once:
+ *  - a chain that entered the module from a real epoll (an item watching one
+ *    fired; @sep_wake_from_real marks the rest of the chain) does not leave
+ *    it for a real epoll: an instance a real epoll watches (its file's f_ep
+ *    is set) has its pollers woken later;
+ *  - a chain that left the module for a real epoll (@sep_wake_nests shows a
+ *    poller wakeup of ours below us) does not enter it again: the instance
+ *    whose item watches the real epoll has its pollers woken later.
+ * "Later" is an irq_work, with a clean stack and no lock held.  A cycle then
+ * goes round once per deferral; @sep_wake_hops counts the deferrals of a chain and
+ * SEP_MAX_DEFER_HOPS ends it.  Legal chains are not affected by the bound:
+ * each deferral is one real epoll -> instance -> real epoll crossing, and a
+ * chain with more crossings than that is documented as cut (README).
+ * Deferred wakes of one instance are merged while one is pending.
+ */
+#define SEP_MAX_DEFER_HOPS	(2 * SEP_MAX_NESTS + 2)
+static DEFINE_PER_CPU(bool, sep_wake_from_real);
+static DEFINE_PER_CPU(u8, sep_wake_hops);
+static DEFINE_PER_CPU(struct llist_head, sep_defer_list);
+static DEFINE_PER_CPU(struct irq_work, sep_defer_work);
 
 /* Hash of a file pointer: the key is the pointer itself. */
 static u32 sep_index_hash(const void *data, u32 len, u32 seed)
@@ -188,6 +219,106 @@ void sep_poll_safewake(struct sep_instance *ep, struct sep_item *item,
 }
 
 /*
+ * Queue a wakeup of @ep's pollers on this CPU's irq_work (see "Wakeups
+ * through real epolls").  Context: a wakeup callback (preemption off).
+ */
+static void sep_defer_wake(struct sep_instance *ep, __poll_t extra)
+{
+	u8 hops = this_cpu_read(sep_wake_hops) + 1;
+
+	if (hops > SEP_MAX_DEFER_HOPS)
+		return;		/* round a cycle once more: nothing new */
+	if (extra & EPOLL_URING_WAKE)
+		set_bit(SEP_DEFER_URING, &ep->defer);
+	if (test_and_set_bit(SEP_DEFER_PENDING, &ep->defer)) {
+		/* Merged: the pending wake counts as the shorter chain. */
+		if (hops < READ_ONCE(ep->defer_hops))
+			WRITE_ONCE(ep->defer_hops, hops);
+		return;
+	}
+	WRITE_ONCE(ep->defer_hops, hops);
+	sep_instance_get(ep);
+	llist_add(&ep->defer_node, this_cpu_ptr(&sep_defer_list));
+	irq_work_queue(this_cpu_ptr(&sep_defer_work));
+}
+
+/* The irq_work: wake the pollers of every instance queued on this CPU. */
+static void sep_defer_run(struct irq_work *work)
+{
+	struct llist_node *list = llist_del_all(this_cpu_ptr(&sep_defer_list));
+	struct sep_instance *ep, *next;
+	__poll_t extra;
+	u8 old;
+
+	list = llist_reverse_order(list);
+	llist_for_each_entry_safe(ep, next, list, defer_node) {
+		extra = test_and_clear_bit(SEP_DEFER_URING, &ep->defer) ?
+			EPOLL_URING_WAKE : 0;
+		old = this_cpu_read(sep_wake_hops);
+		this_cpu_write(sep_wake_hops, READ_ONCE(ep->defer_hops));
+		/* From here on a request queues a new wake. */
+		clear_bit_unlock(SEP_DEFER_PENDING, &ep->defer);
+		/*
+		 * Pairs with the fully ordered test_and_set_bit() of a
+		 * request: it either queues a new wake, or the pollers we
+		 * wake now see the event that it followed.
+		 */
+		smp_mb__after_atomic();
+		sep_poll_safewake(ep, NULL, extra);
+		this_cpu_write(sep_wake_hops, old);
+		sep_instance_put(ep);
+	}
+}
+
+/* Module init: one hard-irq work per CPU (set up before any instance). */
+static void sep_defer_init(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		*per_cpu_ptr(&sep_defer_work, cpu) =
+			IRQ_WORK_INIT_HARD(sep_defer_run);
+}
+
+/* Module exit: no deferred wake is queued or running any more. */
+static void sep_defer_sync(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		irq_work_sync(per_cpu_ptr(&sep_defer_work, cpu));
+}
+
+/*
+ * Wake @ep's pollers from a callback, deferring a second crossing between
+ * the module and real epolls (see "Wakeups through real epolls").
+ * Context: the watched queue's lock is held (preemption off), so the
+ * per-CPU chain state is this chain's.
+ */
+static void sep_propagate(struct sep_instance *ep, struct sep_item *item,
+			  __poll_t extra)
+{
+	bool old = this_cpu_read(sep_wake_from_real), from_real = old;
+
+	if (item->real_epoll) {
+		/* Real epoll -> us, after the chain had left us for it. */
+		if (this_cpu_read(sep_wake_nests))
+			goto defer;
+		from_real = true;
+	}
+	/* Us -> a real epoll, after the chain came from one. */
+	if (from_real && READ_ONCE(ep->file->f_ep))
+		goto defer;
+
+	this_cpu_write(sep_wake_from_real, from_real);
+	sep_poll_safewake(ep, item, extra);
+	this_cpu_write(sep_wake_from_real, old);
+	return;
+defer:
+	sep_defer_wake(ep, extra);
+}
+
+/*
  * The wakeup callback, hooked on every wait queue a watched file registered.
  * Runs under the watched queue's lock, possibly in hard IRQ context.
  */
@@ -216,21 +347,15 @@ static int sep_poll_callback(wait_queue_entry_t *wait, unsigned int mode,
 		else
 			wake_up(&ep->wq);
 	}
-	/*
-	 * Pollers that race with this re-check through a scan anyway.  An
-	 * item watching a real epoll does not propagate when a real epoll
-	 * watches us: that may be the same one (a cycle a module cannot
-	 * refuse), and its wakeup would re-take the lock its caller holds.
-	 */
-	if (waitqueue_active(&ep->poll_wait) &&
-	    !(item->real_epoll && READ_ONCE(ep->file->f_ep)))
+	/* Pollers that race with this re-check through a scan anyway. */
+	if (waitqueue_active(&ep->poll_wait))
 		pwake = true;
 
 out_unlock:
 	spin_unlock_irqrestore(&ep->lock, flags);
 
 	if (pwake)
-		sep_poll_safewake(ep, item, pollflags & EPOLL_URING_WAKE);
+		sep_propagate(ep, item, pollflags & EPOLL_URING_WAKE);
 
 	if (!(item->events & EPOLLEXCLUSIVE))
 		ewake = 1;
@@ -615,6 +740,7 @@ int sep_watch_init(void)
 {
 	int ret = rhltable_init(&sep_index, &sep_index_params);
 
+	sep_defer_init();
 	if (ret)
 		return ret;
 	ret = register_kprobe(&sep_fput_probe);
@@ -640,17 +766,20 @@ void sep_watch_exit(void)
 		flush_delayed_fput();
 		unregister_kprobe(&sep_fput_probe);
 	}
+	sep_defer_sync();
 	sep_index_destroy();
 	rcu_barrier();
 }
 #else
 int sep_watch_init(void)
 {
+	sep_defer_init();
 	return rhltable_init(&sep_index, &sep_index_params);
 }
 
 void sep_watch_exit(void)
 {
+	sep_defer_sync();
 	sep_index_destroy();
 	rcu_barrier();
 }

@@ -191,6 +191,21 @@ fi
 if sep_ioctl_fuzz -H; then res rmmod.refused-while-open pass; else res rmmod.refused-while-open fail; fi
 if rmmod shadow_epoll; then res rmmod.shadow_epoll pass; else res rmmod.shadow_epoll fail; fi
 [ -e /dev/shadow_epoll ] && res rmmod.device-gone fail "/dev/shadow_epoll still there"
+
+# --- the module's own default access (the VM loaded it with dev_mode=0666)
+if insmod /lib/modules/shadow_epoll.ko; then
+	m=$(stat -c %a /dev/shadow_epoll)
+	if [ "$m" = 600 ]; then res access.default-0600 pass; else res access.default-0600 fail "mode $m"; fi
+	if access_test >/tmp/access.out 2>&1; then
+		res access.default-nobody pass
+	else
+		res access.default-nobody fail
+		cat /tmp/access.out
+	fi
+	if rmmod shadow_epoll; then res access.rmmod pass; else res access.rmmod fail; fi
+else
+	res access.insmod-default fail
+fi
 sleep 6
 kscan
 kreport unload

@@ -10,6 +10,8 @@
 #                         for PATH=<tree>/arch/x86/boot/bzImage it is <tree>)
 #     --modules-dir DIR   take the .ko files from DIR instead of building them
 #     --no-module         do not build or insmod shadow_epoll.ko
+#     --insmod-args ARGS  module parameters (default "dev_mode=0666": test
+#                         VMs open the device to every user; "" = defaults)
 #     --add HOST[:GUEST]  copy a file or directory into the guest
 #                         (default GUEST: /selftests/<name>)
 #     --env VAR=VALUE     set an environment variable for CMD
@@ -44,7 +46,7 @@ die() {
 	exit 125
 }
 
-kernel=6.1 kdir="" moddir="" module=1 timeout=300 mem=1024 smp=2 append=""
+kernel=6.1 kdir="" moddir="" module=1 insmod_args="dev_mode=0666" timeout=300 mem=1024 smp=2 append=""
 adds=() envs=()
 while (($#)); do
 	case $1 in
@@ -52,13 +54,14 @@ while (($#)); do
 	--kdir) kdir=${2:?}; shift 2 ;;
 	--modules-dir) moddir=${2:?}; shift 2 ;;
 	--no-module) module=0; shift ;;
+	--insmod-args) insmod_args=$2; shift 2 ;;
 	--add) adds+=("${2:?}"); shift 2 ;;
 	--env) envs+=("${2:?}"); shift 2 ;;
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--mem) mem=${2:?}; shift 2 ;;
 	--smp) smp=${2:?}; shift 2 ;;
 	--append) append=${2:?}; shift 2 ;;
-	-h | --help) sed -n '3,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1 (try --help)" ;;
 	*) break ;;
@@ -200,7 +203,7 @@ mount -t tmpfs tmpfs /tmp
 ip link set lo up 2>/dev/null
 rc=0
 insmod=$insmod
-if [ -n "\$insmod" ] && ! insmod "\$insmod"; then
+if [ -n "\$insmod" ] && ! insmod "\$insmod" $insmod_args; then
 	echo "<2>@@SEP-INSMOD-FAILED \$insmod" >/dev/kmsg
 	rc=125
 fi
