@@ -52,7 +52,17 @@ done
 rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
 	--exclude='*.mod.c' --exclude='.*.cmd' --exclude='*.a' --exclude='*.symvers' \
 	--exclude='modules.order' --exclude='*.dwo' --exclude='.*.d' --exclude='.tmp*' --exclude=.build.lock \
+	--exclude=.sep-sources \
 	"${srcs[@]}" "$OUT/"
+
+# Objects follow the sources by content, not by file times (rsync keeps the
+# sources' times, and several checkouts may share one SEP_MOD_DIR).
+sources=$(sep_sources_hash "$REPO")
+if [[ ! -f $OUT/.sep-sources || $(<"$OUT/.sep-sources") != "$sources" ]]; then
+	find "$OUT" \( -name '*.o' -o -name '*.ko' -o -name '*.a' -o -name '.*.cmd' \
+		-o -name '*.mod' -o -name '*.mod.c' \) -delete
+	echo "$sources" >"$OUT/.sep-sources"
+fi
 
 args=(CONFIG_SHADOW_EPOLL=m)
 grep -qE '^CONFIG_KUNIT=[ym]' "$KDIR/.config" 2>/dev/null && args+=(CONFIG_SHADOW_EPOLL_KUNIT_TEST=m)

@@ -3,6 +3,9 @@
 #
 # The full test run ("make check", .ci/run).  Layers:
 #   style      scripts/style.sh (W=1 + sparse on 6.1 and 6.12, checkpatch, shellcheck)
+#   kunit-cache scripts/kunit-cache-check.sh: two scratch clones, one with a
+#              deliberate KUnit failure, share the KUnit cache and each must
+#              report its own result (one result per run, three runs)
 #   kunit      scripts/kunit.sh, if present (its last line: "kunit: N passed, N failed[, N skipped]")
 #   kselftest  selftests/ built with
 #                make -C selftests OUTPUT=$PWD/build/selftests KSRC=$KSRC KSFT=$KSRC/tools/testing/selftests
@@ -23,7 +26,7 @@
 # Prints a summary per layer and ends with exactly one line
 # "N passed, N failed, N skipped" (the sums); exits non-zero if anything failed.
 # Logs: build/check/.  Environment: SEP_CHECK_KERNELS (default "6.1 6.12"),
-# SEP_CHECK_LAYERS (default "style kunit kselftest plant debug"), SEP_KSFT_TIMEOUT (per
+# SEP_CHECK_LAYERS (default "style kunit-cache kunit kselftest plant debug"), SEP_KSFT_TIMEOUT (per
 # program, default 600 s), SEP_VM_TIMEOUT (per VM, default 1800 s).
 
 set -euo pipefail
@@ -35,7 +38,7 @@ mkdir -p "$LOGS"
 rm -f build/check-summary
 P=0 F=0 S=0
 summary=()
-LAYERS=" ${SEP_CHECK_LAYERS:-style kunit kselftest plant debug} "
+LAYERS=" ${SEP_CHECK_LAYERS:-style kunit-cache kunit kselftest plant debug} "
 
 add() { # LAYER PASSED FAILED SKIPPED
 	P=$((P + $2)) F=$((F + $3)) S=$((S + $4))
@@ -60,6 +63,22 @@ if [[ $LAYERS == *" style "* ]]; then
 		add style "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" 0
 	else
 		add style 0 1 0
+	fi
+fi
+
+# --- KUnit cache: two checkouts sharing it each test their own sources -------
+# Runs before the KUnit layer: its last run builds HEAD's sources, which the
+# KUnit layer of a clean checkout then reuses.
+if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
+	echo "== kunit-cache"
+	run "$LOGS/kunit-cache.log" scripts/kunit-cache-check.sh
+	line=$(grep -E '^kunit-cache: [0-9]+ passed, [0-9]+ failed$' "$LOGS/kunit-cache.log" | tail -n 1 || true)
+	if [[ $line =~ ^kunit-cache:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+		kf=${BASH_REMATCH[2]}
+		((rc == 0 || kf > 0)) || kf=1
+		add kunit-cache "${BASH_REMATCH[1]}" "$kf" 0
+	else
+		add kunit-cache 0 1 0
 	fi
 fi
 

@@ -27,6 +27,16 @@ sep_kernel() {
 	export KVER KIMG KDIR
 }
 
+# Hash of the project's kernel sources (paths and contents) under REPO: what
+# decides whether objects built from a checkout can be reused.
+sep_sources_hash() { # REPO
+	(
+		cd "${1:?}"
+		find Kbuild Kconfig module kunit include -type f -print0 2>/dev/null |
+			LC_ALL=C sort -z | xargs -0 sha256sum
+	) | sha256sum | cut -d' ' -f1
+}
+
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	set -euo pipefail
 	sep_kernel "${1:?usage: $0 6.1|6.12|KVER}"

@@ -10,6 +10,14 @@
 # builds with O=<build dir> in the cache, so no object lands in the repository
 # or in the source tree, and re-runs are incremental.
 #
+# Several checkouts share the cache.  The kernel's objects are shared; the
+# project's own (<build dir>/drivers/misc/shadow_epoll) follow the sources by
+# content, not by file times: a hash of the project's sources is kept in
+# <build dir>/.sep-sources, and when the checkout running now has other
+# sources those objects are removed first, so kbuild rebuilds them and
+# relinks.  The cache lock is held for the whole run, so concurrent runs from
+# different checkouts take turns, each with its own link and objects.
+#
 # Usage: scripts/kunit.sh [--arch um|x86_64] [--tree 6.12|6.1] [--lockdep] [-- KUNIT_ARGS...]
 #   --arch ARCH   kunit.py architecture (default: um, or $SHADOW_EPOLL_KUNIT_ARCH)
 #   --tree VER    kernel tree (default: 6.12, or $SHADOW_EPOLL_KUNIT_TREE); the
@@ -33,6 +41,8 @@ die() {
 }
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+# shellcheck disable=SC1091 # scripts/kernels.sh
+source "$REPO/scripts/kernels.sh"
 CACHE=${SHADOW_EPOLL_CACHE:-$HOME/.cache/shadow-epoll}
 ARCH=${SHADOW_EPOLL_KUNIT_ARCH:-um}
 TREE=${SHADOW_EPOLL_KUNIT_TREE:-6.12}
@@ -65,7 +75,7 @@ while (($#)); do
 		shift
 		;;
 	-h | --help)
-		sed -n '3,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		sed -n '3,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	--)
@@ -95,7 +105,8 @@ if [[ $LOCKDEP == 1 ]]; then
 fi
 JSON=$BUILD_DIR.json
 
-# Serialise the one-time unpack and the overlay edits between parallel runs.
+# Serialise the one-time unpack, the overlay and the whole build and run
+# between parallel runs (from this or another checkout).
 exec 9>"$CACHE/.kunit-overlay.lock"
 flock 9
 
@@ -134,7 +145,15 @@ MAKEFILE=$SRC/drivers/misc/Makefile
 MAKEFILE_LINE='obj-$(CONFIG_SHADOW_EPOLL) += shadow_epoll/'
 grep -qxF "$MAKEFILE_LINE" "$MAKEFILE" || echo "$MAKEFILE_LINE" >>"$MAKEFILE"
 
-flock -u 9
+# The project's objects must come from these sources (see the top).
+STAMP=$BUILD_DIR/.sep-sources
+sources=$(sep_sources_hash "$REPO")
+if [[ ! -f $STAMP || $(<"$STAMP") != "$sources" ]]; then
+	[[ ! -d $BUILD_DIR/drivers/misc/shadow_epoll ]] ||
+		echo "kunit.sh: other sources than the last build: rebuilding the project's objects"
+	rm -rf "$BUILD_DIR/drivers/misc/shadow_epoll"
+	rm -f "$STAMP"
+fi
 
 # kunit.py refuses O= builds from a tree that was configured in place.
 [[ ! -e $SRC/.config ]] || die "$SRC/.config exists: the source tree must stay clean"
@@ -156,6 +175,8 @@ rc=0
 ) || rc=$?
 end=$(date +%s)
 echo "kunit.sh: kunit.py exited $rc after $((end - start)) s (arch $ARCH, tree $TREE)"
+# Built (the run produced results): the objects are these sources'.
+[[ ! -s $JSON ]] || echo "$sources" >"$STAMP"
 
 [[ -s $JSON ]] || {
 	echo "kunit: 0 passed, 0 failed, 0 skipped"
