@@ -5,13 +5,14 @@
 # sources (scripts/kunit.sh keys the project's objects by a hash of the
 # sources, not by file times):
 #
-#  1. two scratch clones of HEAD: B first (then its files are made two days
-#     old), A second with one deliberate difference, a KUnit expectation
-#     turned false (newer files);
-#  2. A runs the changed case: it must fail (1 failed);
-#  3. B runs the same case: it must pass.  With objects reused by file
-#     times, B's older sources look up to date and B reports A's failure;
-#  4. A again: it must fail again (B's objects must not pass for A's).
+#  1. two scratch clones of HEAD, all their files two days old (older than
+#     any object in the cache): B as it is, A with one deliberate difference,
+#     a KUnit expectation turned false;
+#  2. B runs the changed case: it must pass (on a warm cache that last built
+#     HEAD's sources this reuses the objects: nothing to rebuild);
+#  3. A runs it: it must fail.  With objects reused by file times, A's older
+#     sources look up to date and A passes on B's objects;
+#  4. B again: it must pass.  With file times, B reports A's failure.
 #
 # Prints "kunit-cache: N passed, N failed" (one result per step 2-4) and exits
 # non-zero on any failure.  Uses the same cache as scripts/kunit.sh.
@@ -27,11 +28,13 @@ BAD='sepi_nrefs(bep), 3);'
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sep-kunit-cache.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 git clone -q --no-hardlinks "$REPO" "$tmp/b"
-find "$tmp/b" -path "$tmp/b/.git" -prune -o -exec touch -h -d '2 days ago' {} +
 git clone -q --no-hardlinks "$REPO" "$tmp/a"
 grep -qF "$GOOD" "$tmp/a/$FILE" || { echo "kunit-cache-check.sh: $FILE has no '$GOOD'" >&2; exit 1; }
 sed -i "s/$GOOD/$BAD/" "$tmp/a/$FILE"	# no regex metacharacters in either
 grep -qF "$BAD" "$tmp/a/$FILE" || { echo "kunit-cache-check.sh: could not change $FILE" >&2; exit 1; }
+for c in a b; do
+	find "$tmp/$c" -path "$tmp/$c/.git" -prune -o -exec touch -h -d '2 days ago' {} +
+done
 
 P=0 F=0
 step() { # NAME CLONE EXPECTED-FAILED
@@ -47,8 +50,8 @@ step() { # NAME CLONE EXPECTED-FAILED
 		tail -n 30 <<<"$out"
 	fi
 }
-step "A (changed) first" a 1
-step "B (older files) after A" b 0
-step "A again after B" a 1
+step "B (HEAD)" b 0
+step "A (changed, old files) after B" a 1
+step "B (old files) after A" b 0
 echo "kunit-cache: $P passed, $F failed"
 ((F == 0))
