@@ -40,6 +40,7 @@
 #include <linux/file.h>
 #include <linux/hash.h>
 #include <linux/kprobes.h>
+#include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/rculist.h>
@@ -352,6 +353,26 @@ int sep_index_add(struct sep_item *item)
 	return 0;
 }
 
+/*
+ * Hand @item to the final-fput handler.  The orphan stays hooked on its
+ * file's wait queues (our callback) and holds its instance until the
+ * handler frees it, which may be after the instance's file, the last
+ * module reference of its own, is gone: so the orphan holds the module
+ * too (dropped in sep_detach_locked()).  The caller's instance file
+ * holds a module reference, hence __module_get().
+ * Caller holds sep_index_lock.
+ */
+static void sep_orphan_locked(struct sep_item *item)
+{
+	lockdep_assert_held(&sep_index_lock);
+
+	__module_get(THIS_MODULE);
+	sep_instance_get(item->ep);
+	spin_lock_irq(&item->ep->lock);
+	WRITE_ONCE(item->orphan, true);
+	spin_unlock_irq(&item->ep->lock);
+}
+
 /**
  * sep_release_begin() - start removing @item from its instance
  * @item:   the item
@@ -384,10 +405,7 @@ bool sep_release_begin(struct sep_item *item, bool pinned)
 			sep_index_del_locked(item);
 			unhook = true;
 		} else {
-			spin_lock_irq(&item->ep->lock);
-			item->orphan = true;
-			spin_unlock_irq(&item->ep->lock);
-			sep_instance_get(item->ep);
+			sep_orphan_locked(item);
 			mine = false;
 		}
 	}
@@ -527,6 +545,14 @@ static bool sep_detach_locked(struct sep_item *item)
 		return false;
 	sep_instance_put(item->ep);
 	sep_item_free(item);
+	/*
+	 * The orphan's module reference (sep_orphan_locked()), last: the
+	 * rest of this handler still runs module code, but an unload that
+	 * this put allows unregisters the kprobe first, and
+	 * unregister_kprobe() waits for running handlers (synchronize_rcu();
+	 * a handler runs with preemption disabled).
+	 */
+	module_put(THIS_MODULE);
 	return true;
 }
 
@@ -572,22 +598,17 @@ VISIBLE_IF_KUNIT void sep_file_released(struct file *file)
 EXPORT_SYMBOL_IF_KUNIT(sep_file_released);
 
 /*
- * Orphans whose file's final fput had not run yet when the hook went away:
- * their files are still alive (the fput that would free them is pending),
- * so unhooking them is safe.  Nothing else is left at module exit.
+ * Nothing can be left at module exit: every item belongs to an instance,
+ * whose file holds the module, or is an orphan, which holds it too.  An
+ * entry here is a bug; its file may be freed already (its final fput may
+ * have run after the hook went away), so it is leaked, not touched.
  */
 static void sep_sweep_one(void *ptr, void *arg)
 {
-	struct sep_item *item = ptr;
-
-	sep_item_unhook(item);
-	if (item->orphan) {
-		sep_instance_put(item->ep);
-		sep_item_free(item);
-	}
+	WARN_ON_ONCE(1);
 }
 
-/* Module exit: no instance and no hook are left, nothing races with us. */
+/* Module exit: no instance, no orphan and no hook are left. */
 static void sep_index_destroy(void)
 {
 	rhltable_free_and_destroy(&sep_index, sep_sweep_one, NULL);
@@ -630,16 +651,15 @@ int sep_watch_init(void)
 /**
  * sep_watch_exit() - remove the final-fput hook and the file index
  *
- * Pending delayed fputs run first, so that the hook sees them.
+ * No item is left: instances and orphans hold the module.  A final fput
+ * still pending elsewhere (task work, delayed fput) concerns no item.
  *
  * Context: module exit; no instance exists any more.
  */
 void sep_watch_exit(void)
 {
-	if (sep_lifetime_tracked()) {
-		flush_delayed_fput();
+	if (sep_lifetime_tracked())
 		unregister_kprobe(&sep_fput_probe);
-	}
 	sep_index_destroy();
 	rcu_barrier();
 }
