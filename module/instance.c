@@ -57,7 +57,11 @@ struct sep_ext_poll {
 
 static LIST_HEAD(sep_ext_polls);
 static DEFINE_SPINLOCK(sep_ext_lock);
-/* Starts at 1: a fresh instance (gen 0) is not "being checked". */
+/*
+ * Starts at 1: a fresh instance (gen 0) is not "being checked".  Written
+ * under sep_nested_mutex with WRITE_ONCE(), as is every instance's @gen:
+ * sep_ctl() compares the two without the mutex.
+ */
 static u64 sep_loop_gen = 1;
 static struct sep_instance *sep_inserting_into;
 static int sep_path_count[SEP_MAX_NESTS + 1];
@@ -544,7 +548,7 @@ static int sep_loop_check_proc(struct sep_instance *ep, int depth,
 		return ep->loop_check_depth;
 
 	mutex_lock_nested(&ep->mtx, depth + 1);
-	ep->gen = sep_loop_gen;
+	WRITE_ONCE(ep->gen, sep_loop_gen);
 	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
 		item = rb_entry(rbp, struct sep_item, rbn);
 		/* Pinned: a file in its final fput is skipped, as gone. */
@@ -597,7 +601,7 @@ static int sep_upwards_depth(struct sep_instance *ep, int depth)
 		sep_instance_watchers_walk(ep, sep_upwards_one, &c);
 	else
 		c.result = SEP_MAX_NESTS + 1;
-	ep->gen = sep_loop_gen;
+	WRITE_ONCE(ep->gen, sep_loop_gen);
 	ep->loop_check_depth = c.result;
 	return c.result;
 }
@@ -812,7 +816,7 @@ int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
 	     sep_file_is_epoll(tfile))) {
 		sep_mtx_unlock(ep);
 		mutex_lock(&sep_nested_mutex);
-		sep_loop_gen++;
+		WRITE_ONCE(sep_loop_gen, sep_loop_gen + 1);
 		full_check = true;
 		if (sep_is_shadow_file(tfile)) {
 			error = sep_loop_check(ep, tfile->private_data, &tf);
@@ -828,7 +832,7 @@ int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
 
 out_nested:
 	if (full_check) {
-		sep_loop_gen++;
+		WRITE_ONCE(sep_loop_gen, sep_loop_gen + 1);
 		mutex_unlock(&sep_nested_mutex);
 		sep_tfiles_release(&tf);
 	}

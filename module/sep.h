@@ -128,9 +128,10 @@ struct sep_pwq {
  *            &sep_instance.lock by the release handler
  * @orphan:   the instance let go of this item while its file was being
  *            released; the release handler unhooks and frees it, and drops
- *            the instance reference the orphan holds.  Set under
- *            sep_index_lock and &sep_instance.lock; the callback ignores
- *            wakeups of orphans.
+ *            the instance and module references the orphan holds.  Set
+ *            (WRITE_ONCE) under sep_index_lock and &sep_instance.lock;
+ *            the callback, which ignores wakeups of orphans, reads it
+ *            under the latter, the watcher walks with READ_ONCE under RCU.
  * @uncharged: the registration was given back to the uid's watch count
  *            (at the final fput or at the removal, whichever came first);
  *            set with xchg()
@@ -190,7 +191,8 @@ struct sep_item {
  * @owner:     the task holding @mtx in ctl or a scan, or NULL (detects a
  *             re-entry through a real epoll, which would self-deadlock)
  * @nests:     lockdep subclass used while waking @poll_wait
- * @gen:       loop-check generation memo; protected by sep_nested_mutex
+ * @gen:       loop-check generation memo; written under sep_nested_mutex
+ *             (WRITE_ONCE), read without it by sep_ctl() (READ_ONCE)
  * @loop_check_depth: memoised depth for @gen
  * @bp_usecs:  EPIOCSPARAMS busy_poll_usecs (stored only)
  * @bp_budget: EPIOCSPARAMS busy_poll_budget (stored only)

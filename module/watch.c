@@ -149,7 +149,8 @@ static void __sep_poll_safewake(struct sep_instance *ep,
 	if (item) {
 		if (sep_is_shadow_file(item->file)) {
 			src = item->file->private_data;
-			nests = src->nests;
+			/* Only a lockdep subclass hint: any value will do. */
+			nests = data_race(src->nests);
 		} else {
 			nests = 1;
 		}
@@ -209,8 +210,8 @@ static int sep_poll_callback(wait_queue_entry_t *wait, unsigned int mode,
 
 	/* Waiters queue themselves under ep->lock, which we hold. */
 	if (waitqueue_active(&ep->wq)) {
-		if ((item->events & EPOLLEXCLUSIVE) &&
-		    sep_exclusive_ewake(item->events, pollflags))
+		if ((READ_ONCE(item->events) & EPOLLEXCLUSIVE) &&
+		    sep_exclusive_ewake(READ_ONCE(item->events), pollflags))
 			ewake = 1;
 		if (sync)
 			wake_up_sync(&ep->wq);
@@ -233,7 +234,8 @@ out_unlock:
 	if (pwake)
 		sep_poll_safewake(ep, item, pollflags & EPOLL_URING_WAKE);
 
-	if (!(item->events & EPOLLEXCLUSIVE))
+	/* A scan may disarm ONESHOT meanwhile; EXCLUSIVE never changes. */
+	if (!(READ_ONCE(item->events) & EPOLLEXCLUSIVE))
 		ewake = 1;
 
 	if (pollflags & POLLFREE) {
@@ -444,7 +446,7 @@ bool sep_file_is_watched(struct file *file)
 	rcu_read_lock();
 	list = sep_index_lookup(file);
 	rhl_for_each_entry_rcu(item, pos, list, fnode) {
-		if (!item->orphan) {
+		if (!READ_ONCE(item->orphan)) {
 			found = true;
 			break;
 		}
@@ -472,7 +474,7 @@ void sep_watchers_walk(struct file *file,
 	rcu_read_lock();
 	list = sep_index_lookup(file);
 	rhl_for_each_entry_rcu(item, pos, list, fnode) {
-		if (!item->orphan && !READ_ONCE(item->dying))
+		if (!READ_ONCE(item->orphan) && !READ_ONCE(item->dying))
 			fn(item, ctx);
 	}
 	rcu_read_unlock();
@@ -499,7 +501,7 @@ void sep_instance_watchers_walk(struct sep_instance *ep,
 
 	rcu_read_lock();
 	hlist_for_each_entry_rcu(item, &ep->refs, wnode) {
-		if (!item->orphan && !READ_ONCE(item->dying))
+		if (!READ_ONCE(item->orphan) && !READ_ONCE(item->dying))
 			fn(item, ctx);
 	}
 	rcu_read_unlock();
@@ -521,7 +523,7 @@ bool sep_instance_has_watchers(struct sep_instance *ep)
 
 	rcu_read_lock();
 	hlist_for_each_entry_rcu(item, &ep->refs, wnode) {
-		if (!item->orphan) {
+		if (!READ_ONCE(item->orphan)) {
 			found = true;
 			break;
 		}
