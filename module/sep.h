@@ -173,6 +173,10 @@ struct sep_item {
  *             when no scan runs, NULL when a scan runs and nothing arrived
  * @scan:      the private list of the running scan (for the ready dump), or
  *             NULL; protected by @lock
+ * @rdlen:     items on @rdllist, and
+ * @txlen:     items on @scan: changed together with those lists (under
+ *             @lock, or in a scan step), so that the ready dump counts the
+ *             entries it does not copy without walking them
  * @scan_busy: a scan step is in flight (scan.c); written by the scanner
  * @dumpers:   ready dumps in progress; a scan step seeing one takes @lock
  * @dead:      items whose file was released, reaped under @mtx
@@ -206,6 +210,8 @@ struct sep_instance {
 	struct list_head rdllist;
 	struct sep_item *ovflist;
 	struct list_head *scan;
+	unsigned long rdlen;
+	unsigned long txlen;
 	bool scan_busy;
 	atomic_t dumpers;
 	struct list_head dead;
