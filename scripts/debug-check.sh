@@ -192,7 +192,7 @@ if grep -q '^shadow_epoll_kunit ' /proc/modules; then
 fi
 if sep_ioctl_fuzz -H; then res rmmod.refused-while-open pass; else res rmmod.refused-while-open fail; fi
 # an orphan (final fput pending) holds the module; unload races the fput
-if sep_unload -m /lib/modules/shadow_epoll.ko -r 20; then res rmmod.orphan pass; else res rmmod.orphan fail; fi
+if sep_unload -m /lib/modules/shadow_epoll.ko -r 8; then res rmmod.orphan pass; else res rmmod.orphan fail; fi
 if rmmod shadow_epoll; then res rmmod.shadow_epoll pass; else res rmmod.shadow_epoll fail; fi
 [ -e /dev/shadow_epoll ] && res rmmod.device-gone fail "/dev/shadow_epoll still there"
 sleep 6
