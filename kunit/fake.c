@@ -229,7 +229,7 @@ static void sepk_walk_fn(void *ctx, const struct sep_item *item, u32 flags)
 void sepk_walk(struct sepk_fix *fix)
 {
 	fix->walk[0] = '\0';
-	fix->walk_n = sep_ready_walk(fix->ep, sepk_walk_fn, fix,
+	fix->walk_n = sep_ready_walk(fix->ep, sepk_walk_fn, fix, ULONG_MAX,
 				     &fix->walk_dump_flags);
 	KUNIT_EXPECT_EQ(fix->test, fix->walk_n, (unsigned long)strlen(fix->walk));
 }

@@ -167,7 +167,7 @@ static int sepi_ready(struct sepi_fix *f, struct sepi_walk *w)
 	u32 dflags;
 
 	memset(w, 0, sizeof(*w));
-	sep_ready_walk(f->ep, sepi_walk_fn, w, &dflags);
+	sep_ready_walk(f->ep, sepi_walk_fn, w, ULONG_MAX, &dflags);
 	return w->n;
 }
 

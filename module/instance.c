@@ -42,7 +42,11 @@ static const int sep_path_limits[SEP_MAX_NESTS + 1] = {
 
 static DEFINE_MUTEX(sep_nested_mutex);
 
-/* Starts at 1: a fresh instance (gen 0) is not "being checked". */
+/*
+ * Starts at 1: a fresh instance (gen 0) is not "being checked".  Written
+ * under sep_nested_mutex with WRITE_ONCE(), as is every instance's @gen:
+ * sep_ctl() compares the two without the mutex.
+ */
 static u64 sep_loop_gen = 1;
 static struct sep_instance *sep_inserting_into;
 static int sep_path_count[SEP_MAX_NESTS + 1];
@@ -346,6 +350,7 @@ static int sep_learn_anon_inode(void)
 	struct file *probe;
 	int error = 0;
 
+	/* Pairs with smp_store_release() below. */
 	if (likely(smp_load_acquire(&sep_anon_inode)))
 		return 0;
 	mutex_lock(&sep_probe_mutex);
@@ -567,7 +572,7 @@ static int sep_loop_check_proc(struct sep_instance *ep, int depth,
 		return ep->loop_check_depth;
 
 	mutex_lock_nested(&ep->mtx, depth + 1);
-	ep->gen = sep_loop_gen;
+	WRITE_ONCE(ep->gen, sep_loop_gen);
 	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
 		item = rb_entry(rbp, struct sep_item, rbn);
 		/* Pinned: a file in its final fput is skipped, as gone. */
@@ -620,7 +625,7 @@ static int sep_upwards_depth(struct sep_instance *ep, int depth)
 		sep_instance_watchers_walk(ep, sep_upwards_one, &c);
 	else
 		c.result = SEP_MAX_NESTS + 1;
-	ep->gen = sep_loop_gen;
+	WRITE_ONCE(ep->gen, sep_loop_gen);
 	ep->loop_check_depth = c.result;
 	return c.result;
 }
@@ -833,7 +838,7 @@ int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
 	     sep_file_is_epoll(tfile))) {
 		mutex_unlock(&ep->mtx);
 		mutex_lock(&sep_nested_mutex);
-		sep_loop_gen++;
+		WRITE_ONCE(sep_loop_gen, sep_loop_gen + 1);
 		full_check = true;
 		if (sep_is_shadow_file(tfile)) {
 			error = sep_loop_check(ep, tfile->private_data, &tf);
@@ -849,7 +854,7 @@ int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
 
 out_nested:
 	if (full_check) {
-		sep_loop_gen++;
+		WRITE_ONCE(sep_loop_gen, sep_loop_gen + 1);
 		mutex_unlock(&sep_nested_mutex);
 		sep_tfiles_release(&tf);
 	}

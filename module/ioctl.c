@@ -516,7 +516,7 @@ static int sep_ioctl_dump(const void __user *uarg, bool ready)
 	}
 	if (ready) {
 		total = sep_ready_walk(file->private_data, sep_fill_ready, &b,
-				       &dflags);
+				       b.cap, &dflags);
 	} else {
 		error = sep_interest_walk(file->private_data,
 					  sep_fill_interest, &b);

@@ -34,6 +34,11 @@
  * waits for it): the dump observes exactly the states it did when every step
  * took the lock.  The dump never waits while holding a lock, so a wakeup
  * interrupting a step can always take &sep_instance.lock.
+ *
+ * List lengths.  @rdlen and @txlen follow every change of the ready list
+ * and of the scan's private list, under the same lock or step, so the
+ * dump, which runs with interrupts off, visits only the entries it copies
+ * out and reads the rest of the count (see sep_ready_walk()).
  */
 #include <linux/export.h>
 #include <linux/lockdep.h>
@@ -106,6 +111,8 @@ void sep_start_scan(struct sep_instance *ep, struct list_head *txlist)
 	spin_lock_irq(&ep->lock);
 	write_seqcount_begin(&ep->seq);
 	list_splice_init(&ep->rdllist, txlist);
+	ep->txlen = ep->rdlen;
+	ep->rdlen = 0;
 	WRITE_ONCE(ep->ovflist, NULL);
 	ep->scan = txlist;
 	write_seqcount_end(&ep->seq);
@@ -130,10 +137,12 @@ static void sep_settle(struct sep_instance *ep, struct sep_item *item)
 	if (!item)
 		return;
 	events = item->events;
-	if (events & EPOLLONESHOT)
+	if (events & EPOLLONESHOT) {
 		WRITE_ONCE(item->events, events & SEP_PRIVATE_BITS);
-	else if (!(events & EPOLLET))
+	} else if (!(events & EPOLLET)) {
 		list_add_tail(&item->rdllink, &ep->rdllist);
+		ep->rdlen++;
+	}
 }
 
 /* sep_done_scan(), first settling @settle (see sep_settle()). */
@@ -149,13 +158,17 @@ static void __sep_done_scan(struct sep_instance *ep, struct list_head *txlist,
 	for (next = ep->ovflist; (item = next) != NULL; ) {
 		next = item->ovf_next;
 		item->ovf_next = SEP_UNACTIVE_PTR;
-		if (!sep_is_linked(item))
+		if (!sep_is_linked(item)) {
 			list_add(&item->rdllink, &ep->rdllist);
+			ep->rdlen++;
+		}
 	}
 	write_seqcount_begin(&ep->seq);
 	WRITE_ONCE(ep->ovflist, SEP_UNACTIVE_PTR);
 	list_splice(txlist, &ep->rdllist);
 	INIT_LIST_HEAD(txlist);
+	ep->rdlen += ep->txlen;
+	ep->txlen = 0;
 	ep->scan = NULL;
 	write_seqcount_end(&ep->seq);
 
@@ -211,16 +224,20 @@ static void sep_step_end(struct sep_instance *ep)
 
 /*
  * One scan step: settle @settle (may be NULL), then put @item at the head
- * of @head, or take it off its list if @head is NULL.
+ * of @head (the scan's private list), or take it off that list if @head is
+ * NULL.
  */
 static void __sep_step(struct sep_instance *ep, struct sep_item *settle,
 		       struct sep_item *item, struct list_head *head)
 {
 	sep_settle(ep, settle);
-	if (head)
+	if (head) {
 		list_add(&item->rdllink, head);
-	else
+		ep->txlen++;
+	} else {
 		list_del_init(&item->rdllink);
+		ep->txlen--;
+	}
 }
 
 static __always_inline void sep_step(struct sep_instance *ep,
@@ -390,6 +407,7 @@ bool sep_event_arrived(struct sep_instance *ep, struct sep_item *item,
 		}
 	} else if (!sep_is_linked(item)) {
 		list_add_tail(&item->rdllink, &ep->rdllist);
+		ep->rdlen++;
 	}
 	return true;
 }
@@ -438,6 +456,7 @@ bool sep_queue_if_ready(struct sep_instance *ep, struct sep_item *item)
 	if (sep_is_linked(item))
 		return false;
 	list_add_tail(&item->rdllink, &ep->rdllist);
+	ep->rdlen++;
 	return true;
 }
 EXPORT_SYMBOL_IF_KUNIT(sep_queue_if_ready);
@@ -458,7 +477,10 @@ void sep_unqueue(struct sep_instance *ep, struct sep_item *item)
 	if (!sep_is_linked(item) && list_empty_careful(&item->deadlink))
 		return;
 	spin_lock_irq(&ep->lock);
-	list_del_init(&item->rdllink);
+	if (sep_is_linked(item)) {
+		list_del_init(&item->rdllink);
+		ep->rdlen--;
+	}
 	list_del_init(&item->deadlink);
 	spin_unlock_irq(&ep->lock);
 }
@@ -473,6 +495,38 @@ static u32 sep_entry_flags(const struct sep_item *item, u32 base)
 	if (item->dying)
 		flags |= SEP_ENTRY_DYING;
 	return flags;
+}
+
+/*
+ * A ready dump in progress: @fn is called for the first @left entries
+ * only; @seen counts the entries visited.
+ */
+struct sep_walk {
+	sep_walk_fn fn;
+	void *ctx;
+	unsigned long left;
+	unsigned long seen;
+};
+
+static void sep_walk_one(struct sep_walk *w, const struct sep_item *item,
+			 u32 base)
+{
+	w->fn(w->ctx, item, sep_entry_flags(item, base));
+	w->left--;
+	w->seen++;
+}
+
+/* Visit @head's items while @w has room left. */
+static void sep_walk_list(struct list_head *head, struct sep_walk *w,
+			  u32 base)
+{
+	struct sep_item *item;
+
+	list_for_each_entry(item, head, rdllink) {
+		if (!w->left)
+			break;
+		sep_walk_one(w, item, base);
+	}
 }
 
 /* Reverse the LIFO overflow chain in place; returns the new head. */
@@ -490,23 +544,31 @@ static struct sep_item *sep_ovf_reverse(struct sep_item *head)
 }
 
 /*
- * Overflow arrivals that the done step will insert, oldest first.  The
- * chain is reversed and restored under @ep->lock, which every writer of it
- * holds, so nobody sees the intermediate state.
+ * Overflow arrivals that the done step will insert (those not linked),
+ * oldest first, while @w has room; returns how many there are.  The chain
+ * is reversed and restored under @ep->lock, which every writer of it
+ * holds, so nobody sees the intermediate state.  Without room left it is
+ * only counted, in one pass.
  */
-static unsigned long sep_walk_ovflist(struct sep_instance *ep, sep_walk_fn fn,
-				      void *ctx)
+static unsigned long sep_walk_ovflist(struct sep_instance *ep,
+				      struct sep_walk *w)
 {
 	struct sep_item *oldest, *item;
 	unsigned long n = 0;
 
 	lockdep_assert_held(&ep->lock);
 
+	if (!w->left) {
+		for (item = ep->ovflist; item; item = item->ovf_next)
+			n += !sep_is_linked(item);
+		return n;
+	}
 	oldest = sep_ovf_reverse(ep->ovflist);
 	for (item = oldest; item; item = item->ovf_next) {
 		if (sep_is_linked(item))
 			continue;
-		fn(ctx, item, sep_entry_flags(item, 0));
+		if (w->left)
+			sep_walk_one(w, item, 0);
 		n++;
 	}
 	/* Lockless readers only test for SEP_UNACTIVE_PTR: never seen here. */
@@ -517,23 +579,31 @@ static unsigned long sep_walk_ovflist(struct sep_instance *ep, sep_walk_fn fn,
 /**
  * sep_ready_walk() - visit the queued items in the order of the next scan
  * @ep:         the instance
- * @fn:         called for each item, under @ep->lock (must not sleep)
+ * @fn:         called for each of the first @limit items, under @ep->lock
+ *              (must not sleep)
  * @ctx:        passed to @fn
+ * @limit:      at most this many calls of @fn
  * @dump_flags: set to 1 (SHADOW_EPOLL_DUMP_SCANNING) if a scan is running
  *
  * Without a running scan this is the ready list.  With one, it is the order
  * sep_done_scan() will produce: the scan's leftovers, the overflow arrivals
  * not already queued (callback order), then the ready list (re-queues).
  *
+ * The count covers every entry, but only the first @limit are visited:
+ * the lists' lengths are kept (@rdlen, @txlen), so the time spent with
+ * interrupts off is O(@limit), plus the overflow list while a scan runs
+ * (its arrivals not already queued are counted by walking it; the done
+ * step walks all of it under the same lock anyway).
+ *
  * Context: any process context; takes @ep->lock, not @ep->mtx, so it works
  * while a scan is paused in a copy to userspace.  Waits for a scan step in
  * flight on another CPU (see "Scan steps" above).
- * Return: number of entries visited.
+ * Return: number of entries on the lists (visited or not).
  */
 unsigned long sep_ready_walk(struct sep_instance *ep, sep_walk_fn fn,
-			     void *ctx, u32 *dump_flags)
+			     void *ctx, unsigned long limit, u32 *dump_flags)
 {
-	struct sep_item *item;
+	struct sep_walk w = { .fn = fn, .ctx = ctx, .left = limit };
 	unsigned long n = 0;
 
 	atomic_inc(&ep->dumpers);
@@ -546,16 +616,14 @@ unsigned long sep_ready_walk(struct sep_instance *ep, sep_walk_fn fn,
 	*dump_flags = 0;
 	if (ep->scan) {
 		*dump_flags = 1;
-		list_for_each_entry(item, ep->scan, rdllink) {
-			fn(ctx, item, sep_entry_flags(item, SEP_ENTRY_SCAN));
-			n++;
-		}
-		n += sep_walk_ovflist(ep, fn, ctx);
+		n = ep->txlen;
+		sep_walk_list(ep->scan, &w, SEP_ENTRY_SCAN);
+		n += sep_walk_ovflist(ep, &w);
 	}
-	list_for_each_entry(item, &ep->rdllist, rdllink) {
-		fn(ctx, item, sep_entry_flags(item, SEP_ENTRY_READY));
-		n++;
-	}
+	n += ep->rdlen;
+	sep_walk_list(&ep->rdllist, &w, SEP_ENTRY_READY);
+	/* Everything visited: the kept lengths must agree. */
+	WARN_ON_ONCE(w.left && w.seen != n);
 	spin_unlock_irq(&ep->lock);
 	/*
 	 * Our list reads are done before a scan step can see no dumper and

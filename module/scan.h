@@ -64,6 +64,6 @@ void sep_set_event(struct sep_instance *ep, struct sep_item *item,
 		   __poll_t events, u64 data);
 bool sep_events_available(struct sep_instance *ep);
 unsigned long sep_ready_walk(struct sep_instance *ep, sep_walk_fn fn,
-			     void *ctx, u32 *dump_flags);
+			     void *ctx, unsigned long limit, u32 *dump_flags);
 
 #endif /* _SHADOW_EPOLL_SCAN_H */

@@ -143,9 +143,10 @@ struct sep_pwq {
  *            &sep_instance.lock by the release handler
  * @orphan:   the instance let go of this item while its file was being
  *            released; the release handler unhooks and frees it, and drops
- *            the instance reference the orphan holds.  Set under
- *            sep_index_lock and &sep_instance.lock; the callback ignores
- *            wakeups of orphans.
+ *            the instance and module references the orphan holds.  Set
+ *            (WRITE_ONCE) under sep_index_lock and &sep_instance.lock;
+ *            the callback, which ignores wakeups of orphans, reads it
+ *            under the latter, the watcher walks with READ_ONCE under RCU.
  * @uncharged: the registration was given back to the uid's watch count
  *            (at the final fput or at the removal, whichever came first);
  *            set with xchg()
@@ -187,6 +188,10 @@ struct sep_item {
  *             when no scan runs, NULL when a scan runs and nothing arrived
  * @scan:      the private list of the running scan (for the ready dump), or
  *             NULL; protected by @lock
+ * @rdlen:     items on @rdllist, and
+ * @txlen:     items on @scan: changed together with those lists (under
+ *             @lock, or in a scan step), so that the ready dump counts the
+ *             entries it does not copy without walking them
  * @scan_busy: a scan step is in flight (scan.c); written by the scanner
  * @dumpers:   ready dumps in progress; a scan step seeing one takes @lock
  * @dead:      items whose file was released, reaped under @mtx
@@ -206,7 +211,8 @@ struct sep_item {
  *             atomic bit operations
  * @defer_hops: deferrals of the chain that queued the pending wakeup
  * @defer_node: on a CPU's deferred-wakeup list while SEP_DEFER_PENDING
- * @gen:       loop-check generation memo; protected by sep_nested_mutex
+ * @gen:       loop-check generation memo; written under sep_nested_mutex
+ *             (WRITE_ONCE), read without it by sep_ctl() (READ_ONCE)
  * @loop_check_depth: memoised depth for @gen
  * @bp_usecs:  EPIOCSPARAMS busy_poll_usecs (stored only)
  * @bp_budget: EPIOCSPARAMS busy_poll_budget (stored only)
@@ -220,6 +226,8 @@ struct sep_instance {
 	struct list_head rdllist;
 	struct sep_item *ovflist;
 	struct list_head *scan;
+	unsigned long rdlen;
+	unsigned long txlen;
 	bool scan_busy;
 	atomic_t dumpers;
 	struct list_head dead;

@@ -84,15 +84,16 @@ static __poll_t sep_source_apply(struct sep_source *src,
 	__poll_t now;
 
 	spin_lock_irqsave(&src->lock, flags);
+	/* Marked stores: poll reads @mask without the lock. */
 	switch (c->op) {
 	case SHADOW_EPOLL_SRC_OR:
-		src->mask |= mask;
+		WRITE_ONCE(src->mask, src->mask | mask);
 		break;
 	case SHADOW_EPOLL_SRC_CLEAR:
-		src->mask &= ~mask;
+		WRITE_ONCE(src->mask, src->mask & ~mask);
 		break;
 	default:
-		src->mask = mask;
+		WRITE_ONCE(src->mask, mask);
 		break;
 	}
 	now = src->mask;

@@ -42,6 +42,7 @@
 #include <linux/irq_work.h>
 #include <linux/kprobes.h>
 #include <linux/llist.h>
+#include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/rculist.h>
@@ -179,7 +180,8 @@ static void __sep_poll_safewake(struct sep_instance *ep,
 	if (item) {
 		if (sep_is_shadow_file(item->file)) {
 			src = item->file->private_data;
-			nests = src->nests;
+			/* Only a lockdep subclass hint: any value will do. */
+			nests = data_race(src->nests);
 		} else {
 			nests = 1;
 		}
@@ -276,7 +278,7 @@ static void sep_defer_init(void)
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		*per_cpu_ptr(&sep_defer_work, cpu) =
+		per_cpu(sep_defer_work, cpu) =
 			IRQ_WORK_INIT_HARD(sep_defer_run);
 }
 
@@ -339,8 +341,8 @@ static int sep_poll_callback(wait_queue_entry_t *wait, unsigned int mode,
 
 	/* Waiters queue themselves under ep->lock, which we hold. */
 	if (waitqueue_active(&ep->wq)) {
-		if ((item->events & EPOLLEXCLUSIVE) &&
-		    sep_exclusive_ewake(item->events, pollflags))
+		if ((READ_ONCE(item->events) & EPOLLEXCLUSIVE) &&
+		    sep_exclusive_ewake(READ_ONCE(item->events), pollflags))
 			ewake = 1;
 		if (sync)
 			wake_up_sync(&ep->wq);
@@ -357,7 +359,8 @@ out_unlock:
 	if (pwake)
 		sep_propagate(ep, item, pollflags & EPOLL_URING_WAKE);
 
-	if (!(item->events & EPOLLEXCLUSIVE))
+	/* A scan may disarm ONESHOT meanwhile; EXCLUSIVE never changes. */
+	if (!(READ_ONCE(item->events) & EPOLLEXCLUSIVE))
 		ewake = 1;
 
 	if (pollflags & POLLFREE) {
@@ -477,6 +480,26 @@ int sep_index_add(struct sep_item *item)
 	return 0;
 }
 
+/*
+ * Hand @item to the final-fput handler.  The orphan stays hooked on its
+ * file's wait queues (our callback) and holds its instance until the
+ * handler frees it, which may be after the instance's file, the last
+ * module reference of its own, is gone: so the orphan holds the module
+ * too (dropped in sep_detach_locked()).  The caller's instance file
+ * holds a module reference, hence __module_get().
+ * Caller holds sep_index_lock.
+ */
+static void sep_orphan_locked(struct sep_item *item)
+{
+	lockdep_assert_held(&sep_index_lock);
+
+	__module_get(THIS_MODULE);
+	sep_instance_get(item->ep);
+	spin_lock_irq(&item->ep->lock);
+	WRITE_ONCE(item->orphan, true);
+	spin_unlock_irq(&item->ep->lock);
+}
+
 /**
  * sep_release_begin() - start removing @item from its instance
  * @item:   the item
@@ -509,10 +532,7 @@ bool sep_release_begin(struct sep_item *item, bool pinned)
 			sep_index_del_locked(item);
 			unhook = true;
 		} else {
-			spin_lock_irq(&item->ep->lock);
-			item->orphan = true;
-			spin_unlock_irq(&item->ep->lock);
-			sep_instance_get(item->ep);
+			sep_orphan_locked(item);
 			mine = false;
 		}
 	}
@@ -551,7 +571,7 @@ bool sep_file_is_watched(struct file *file)
 	rcu_read_lock();
 	list = sep_index_lookup(file);
 	rhl_for_each_entry_rcu(item, pos, list, fnode) {
-		if (!item->orphan) {
+		if (!READ_ONCE(item->orphan)) {
 			found = true;
 			break;
 		}
@@ -579,7 +599,7 @@ void sep_watchers_walk(struct file *file,
 	rcu_read_lock();
 	list = sep_index_lookup(file);
 	rhl_for_each_entry_rcu(item, pos, list, fnode) {
-		if (!item->orphan && !READ_ONCE(item->dying))
+		if (!READ_ONCE(item->orphan) && !READ_ONCE(item->dying))
 			fn(item, ctx);
 	}
 	rcu_read_unlock();
@@ -606,7 +626,7 @@ void sep_instance_watchers_walk(struct sep_instance *ep,
 
 	rcu_read_lock();
 	hlist_for_each_entry_rcu(item, &ep->refs, wnode) {
-		if (!item->orphan && !READ_ONCE(item->dying))
+		if (!READ_ONCE(item->orphan) && !READ_ONCE(item->dying))
 			fn(item, ctx);
 	}
 	rcu_read_unlock();
@@ -628,7 +648,7 @@ bool sep_instance_has_watchers(struct sep_instance *ep)
 
 	rcu_read_lock();
 	hlist_for_each_entry_rcu(item, &ep->refs, wnode) {
-		if (!item->orphan) {
+		if (!READ_ONCE(item->orphan)) {
 			found = true;
 			break;
 		}
@@ -652,6 +672,14 @@ static bool sep_detach_locked(struct sep_item *item)
 		return false;
 	sep_instance_put(item->ep);
 	sep_item_free(item);
+	/*
+	 * The orphan's module reference (sep_orphan_locked()), last: the
+	 * rest of this handler still runs module code, but an unload that
+	 * this put allows unregisters the kprobe first, and
+	 * unregister_kprobe() waits for running handlers (synchronize_rcu();
+	 * a handler runs with preemption disabled).
+	 */
+	module_put(THIS_MODULE);
 	return true;
 }
 
@@ -697,22 +725,17 @@ VISIBLE_IF_KUNIT void sep_file_released(struct file *file)
 EXPORT_SYMBOL_IF_KUNIT(sep_file_released);
 
 /*
- * Orphans whose file's final fput had not run yet when the hook went away:
- * their files are still alive (the fput that would free them is pending),
- * so unhooking them is safe.  Nothing else is left at module exit.
+ * Nothing can be left at module exit: every item belongs to an instance,
+ * whose file holds the module, or is an orphan, which holds it too.  An
+ * entry here is a bug; its file may be freed already (its final fput may
+ * have run after the hook went away), so it is leaked, not touched.
  */
 static void sep_sweep_one(void *ptr, void *arg)
 {
-	struct sep_item *item = ptr;
-
-	sep_item_unhook(item);
-	if (item->orphan) {
-		sep_instance_put(item->ep);
-		sep_item_free(item);
-	}
+	WARN_ON_ONCE(1);
 }
 
-/* Module exit: no instance and no hook are left, nothing races with us. */
+/* Module exit: no instance, no orphan and no hook are left. */
 static void sep_index_destroy(void)
 {
 	rhltable_free_and_destroy(&sep_index, sep_sweep_one, NULL);
@@ -756,16 +779,15 @@ int sep_watch_init(void)
 /**
  * sep_watch_exit() - remove the final-fput hook and the file index
  *
- * Pending delayed fputs run first, so that the hook sees them.
+ * No item is left: instances and orphans hold the module.  A final fput
+ * still pending elsewhere (task work, delayed fput) concerns no item.
  *
  * Context: module exit; no instance exists any more.
  */
 void sep_watch_exit(void)
 {
-	if (sep_lifetime_tracked()) {
-		flush_delayed_fput();
+	if (sep_lifetime_tracked())
 		unregister_kprobe(&sep_fput_probe);
-	}
 	sep_defer_sync();
 	sep_index_destroy();
 	rcu_barrier();

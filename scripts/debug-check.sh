@@ -16,7 +16,9 @@
 #     epoll); sep_ioctl_fuzz with the allocation-failure sweep; a kmemleak
 #     scan (a leak whose trace names shadow_epoll fails); rmmod of the KUnit
 #     module; rmmod shadow_epoll must be refused while an instance or a
-#     source is open and succeed after; a last kmemleak scan;
+#     source is open, or an orphan item waits for its file's final fput
+#     (sep_unload, which also races unloads against that fput), and succeed
+#     after; a last kmemleak scan;
 #  3. print "debug: N passed, N failed, N skipped" and exit non-zero on any
 #     failure (a splat is reported with its trace from the console log).
 
@@ -30,7 +32,7 @@ while (($#)); do
 	--fuzz) fuzz=${2:?}; shift 2 ;;
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--no-selftests) selftests=0; shift ;;
-	-h | --help) sed -n '3,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "debug-check.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -189,6 +191,8 @@ if grep -q '^shadow_epoll_kunit ' /proc/modules; then
 	if rmmod shadow_epoll_kunit; then res rmmod.kunit pass; else res rmmod.kunit fail; fi
 fi
 if sep_ioctl_fuzz -H; then res rmmod.refused-while-open pass; else res rmmod.refused-while-open fail; fi
+# an orphan (final fput pending) holds the module; unload races the fput
+if sep_unload -m /lib/modules/shadow_epoll.ko -r 8; then res rmmod.orphan pass; else res rmmod.orphan fail; fi
 if rmmod shadow_epoll; then res rmmod.shadow_epoll pass; else res rmmod.shadow_epoll fail; fi
 [ -e /dev/shadow_epoll ] && res rmmod.device-gone fail "/dev/shadow_epoll still there"
 

@@ -10,7 +10,9 @@
 #     differential fuzzer ($SEP_FUZZ_OPS ops, seed $SEP_FUZZ_SEED), a short
 #     stress run and a stress run through a shadow <-> real epoll cycle
 #     ($SEP_STRESS_SECS s each), the ioctl fuzzer ($SEP_IOCTL_FUZZ_CALLS
-#     calls), the bad-input table check and the benchmark smoke run.
+#     calls), the bad-input table check, the benchmark smoke runs and, last
+#     (it unloads and reloads the module), the unload-against-a-pending-
+#     fput check (sep_unload, $SEP_UNLOAD_ROUNDS race rounds).
 # scripts/check.sh parses both.
 
 t=${SEP_KSFT_TIMEOUT:-600}
@@ -38,4 +40,6 @@ extra cycle-stress /selftests/sep_stress -X "${SEP_STRESS_SECS:-5}"
 extra ioctl-fuzz /selftests/sep_ioctl_fuzz -q -s "${SEP_FUZZ_SEED:-1}" -n "${SEP_IOCTL_FUZZ_CALLS:-100000}"
 extra bad-input /selftests/sep_bad_input
 extra bench /selftests/sep_bench -q
+extra dump-bench /selftests/sep_dump_bench -n 100000 -r 5
+extra unload /selftests/sep_unload -m /lib/modules/shadow_epoll.ko -r "${SEP_UNLOAD_ROUNDS:-20}"
 exit 0
