@@ -90,7 +90,7 @@ static struct sep_user *sep_user_get(void)
 	kuid_t uid = current_uid();
 	struct sep_user *u, *new;
 
-	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
 	if (!new)
 		return NULL;
 	spin_lock(&sep_users_lock);
@@ -124,11 +124,14 @@ static void sep_user_put(struct sep_user *u)
 /**
  * sep_instance_alloc() - a new, empty instance
  *
+ * Charged to the caller's memory cgroup, like everything a user can make
+ * the module allocate and keep (items, hooks, dump buffers).
+ *
  * Return: the instance with one reference, or NULL.
  */
 struct sep_instance *sep_instance_alloc(void)
 {
-	struct sep_instance *ep = kzalloc(sizeof(*ep), GFP_KERNEL);
+	struct sep_instance *ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
 
 	if (!ep)
 		return NULL;
@@ -693,7 +696,7 @@ static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
 
 	if (atomic_long_read(&ep->user->watches) >= sep_watch_limit())
 		return -ENOSPC;
-	item = kzalloc(sizeof(*item), GFP_KERNEL);
+	item = sep_item_alloc();
 	if (!item)
 		return -ENOMEM;
 	atomic_long_inc(&ep->user->watches);
@@ -709,7 +712,7 @@ static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
 	error = sep_index_add(item);
 	if (error) {
 		atomic_long_dec(&ep->user->watches);
-		kfree(item);
+		sep_item_discard(item);
 		return error;
 	}
 	sep_rb_insert(ep, item);

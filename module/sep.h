@@ -120,8 +120,8 @@ struct sep_pwq {
  *            &sep_instance.mtx until the item is unhooked
  * @nwait:    hooks created at ADD, -1 after an allocation failure
  * @pwq0:     the first hook, embedded: most files have one wait queue, so
- *            an ADD allocates once (the item stays in the 256-byte kmalloc
- *            class, the old item's 192 plus a separate 64-byte hook)
+ *            an ADD allocates once, from the item cache (watch.c), which
+ *            is sized exactly and charged to the caller's memory cgroup
  * @pinned:   the item holds a reference on @file (no __fput hook)
  * @real_epoll: @file is a real (in-tree) epoll instance
  * @dying:    the watched file reached its final fput; set under
