@@ -192,6 +192,10 @@ struct sep_item {
  * @nests:     lockdep subclass used while waking @poll_wait
  * @gen:       loop-check generation memo; protected by sep_nested_mutex
  * @loop_check_depth: memoised depth for @gen
+ * @path_gen:  wakeup-path memo generation; protected by sep_nested_mutex
+ * @path_depth: the depth the memo was computed at
+ * @path_error: memoised result: -1 if the paths up are too many or long
+ * @path_count: memoised count of the paths up, by length
  * @bp_usecs:  EPIOCSPARAMS busy_poll_usecs (stored only)
  * @bp_budget: EPIOCSPARAMS busy_poll_budget (stored only)
  * @bp_prefer: EPIOCSPARAMS prefer_busy_poll (stored only)
@@ -220,6 +224,10 @@ struct sep_instance {
 	u8 nests;
 	u64 gen;
 	int loop_check_depth;
+	u64 path_gen;
+	int path_depth;
+	int path_error;
+	int path_count[SEP_MAX_NESTS + 1];
 	u32 bp_usecs;
 	u16 bp_budget;
 	u8 bp_prefer;
