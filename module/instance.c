@@ -519,12 +519,22 @@ struct sep_tfiles {
 #define SEP_TFILES_MIN_BITS	6U
 #define SEP_TFILES_MAX_BITS	30U
 
-/* The slot holding @file, or the empty slot where it belongs. */
+/*
+ * The slot holding @file, or the empty slot where it belongs.  The page of
+ * the file is hashed, the offset in the page kept: the files of one page
+ * (which the interest set's order brings together) land in one stretch of
+ * the table, so filling it touches one table page per file page, not one
+ * per file.
+ */
 static struct file **sep_tfiles_slot(struct file **slots, unsigned int bits,
 				     struct file *file)
 {
+	unsigned long addr = (unsigned long)file;
 	unsigned int mask = (1U << bits) - 1;
-	unsigned int i = hash_ptr(file, bits);
+	unsigned int i;
+
+	i = (hash_long(addr >> PAGE_SHIFT, bits) ^
+	     ((addr & ~PAGE_MASK) / L1_CACHE_BYTES)) & mask;
 
 	while (slots[i] && slots[i] != file)
 		i = (i + 1) & mask;

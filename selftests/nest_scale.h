@@ -231,4 +231,16 @@ out:
 	return ret;
 }
 
+/*
+ * The growth allowed to the shadow's time per file from the smallest to the
+ * largest n: @max, or @max times in-tree's own growth when that is larger.
+ * Under TCG on a loaded host even in-tree's time per file grows (its small
+ * runs fit the caches and the soft TLB, its big ones do not), while a
+ * quadratic walk grows 10x from 10k to 100k and 100x to 1M.
+ */
+static inline double ns_growth_allowed(double max, double intree_growth)
+{
+	return intree_growth > 1.0 ? max * intree_growth : max;
+}
+
 #endif /* SEP_NEST_SCALE_H */
