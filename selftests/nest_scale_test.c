@@ -8,7 +8,7 @@
  * the global nesting mutex, so it must stay linear:
  *
  *  - the shadow's time per file at 100k is at most 3x its time per file
- *    at 10k (a quadratic walk gives 10x), or 3x in-tree's own growth if
+ *    at 10k (a quadratic walk gives 10x), or twice in-tree's own growth if
  *    that is larger (see ns_growth_allowed());
  *  - the shadow's time at 100k is at most 3x in-tree's.
  *

@@ -9,7 +9,7 @@
  * is kept, then the eventfds closed.
  * Prints the times and the time per file, then checks that the shadow's
  * per-file time at the largest n is within 3x of that at the smallest (or
- * of 3x in-tree's own growth, if that is larger: ns_growth_allowed()) and
+ * twice in-tree's own growth, if that is larger: ns_growth_allowed()) and
  * that the shadow is within 3x of in-tree at every n.  Exit 1 if a check fails, 2 on an error, 4 (skip)
  * without the device.
  *
