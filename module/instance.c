@@ -10,7 +10,7 @@
  * syscall-level checks live in ioctl.c; list rules live in scan.c.
  *
  * Locking: see sep.h.  sep_nested_mutex (below) serialises the loop checks
- * and protects sep_loop_gen, sep_inserting_into and the path counters.  It
+ * and protects sep_loop_gen, sep_inserting_into and sep_path_gen.  It
  * is taken before any instance mutex.
  * sep_users_lock protects the per-user watch counters' hash table; the
  * counters themselves are atomic.
@@ -19,9 +19,11 @@
 
 #include <linux/cred.h>
 #include <linux/file.h>
+#include <linux/hash.h>
 #include <linux/hashtable.h>
 #include <linux/hrtimer.h>
 #include <linux/kernel.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/rculist.h>
 #include <linux/sched/signal.h>
@@ -49,7 +51,8 @@ static DEFINE_MUTEX(sep_nested_mutex);
  */
 static u64 sep_loop_gen = 1;
 static struct sep_instance *sep_inserting_into;
-static int sep_path_count[SEP_MAX_NESTS + 1];
+/* Starts at 1: a fresh instance (path_gen 0) has no memoised paths. */
+static u64 sep_path_gen = 1;
 
 /**
  * struct sep_user - per-uid registration counter (max_user_watches)
@@ -79,7 +82,7 @@ static struct sep_user *sep_user_get(void)
 	kuid_t uid = current_uid();
 	struct sep_user *u, *new;
 
-	new = kzalloc(sizeof(*new), GFP_KERNEL);
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
 	if (!new)
 		return NULL;
 	/* Irq-safe: the last put may come from an irq_work (watch.c). */
@@ -116,6 +119,9 @@ static int sep_learn_anon_inode(void);
 /**
  * sep_instance_alloc() - a new, empty instance
  *
+ * Charged to the caller's memory cgroup, like everything a user can make
+ * the module allocate and keep (items, hooks, dump buffers).
+ *
  * Return: the instance with one reference, or NULL.
  */
 struct sep_instance *sep_instance_alloc(void)
@@ -124,7 +130,7 @@ struct sep_instance *sep_instance_alloc(void)
 
 	if (sep_learn_anon_inode())
 		return NULL;
-	ep = kzalloc(sizeof(*ep), GFP_KERNEL);
+	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
 	if (!ep)
 		return NULL;
 	ep->user = sep_user_get();
@@ -517,45 +523,167 @@ static void sep_queue_and_wake(struct sep_instance *ep, struct sep_item *item)
 		sep_poll_safewake(ep, NULL, 0);
 }
 
-/* Files whose wakeup paths an ADD must check, as the kernel's list. */
+/*
+ * Files whose wakeup paths an ADD must check, as the kernel's list: a set of
+ * pinned files, each once.  A nested ADD can collect millions, so
+ * membership is an open-addressing hash table of file pointers (linear
+ * probing, at most 3/4 full): adding costs O(1) at any size.  The files
+ * are also kept in the order they came, in @files: the walks over the set
+ * then follow the interest sets' order (file address order), which keeps
+ * them local, where hash order would touch the files at random.  Both
+ * arrays are kvmalloc'ed (no high-order allocation) and charged to the
+ * caller's memory cgroup.  Only the ADD that holds sep_nested_mutex uses
+ * its set.
+ */
 struct sep_tfiles {
 	struct file **files;
-	unsigned int n, cap;
+	struct file **slots;
+	unsigned int n;
+	unsigned int cap;
+	unsigned int bits;
 	int error;
 };
 
-static void sep_tfiles_add(struct sep_tfiles *tf, struct file *file)
+#define SEP_TFILES_MIN_BITS	6U
+#define SEP_TFILES_MAX_BITS	30U
+
+/*
+ * The slot holding @file, or the empty slot where it belongs.  The page of
+ * the file is hashed, the offset in the page kept: the files of one page
+ * (which the interest set's order brings together) land in one stretch of
+ * the table, so filling it touches one table page per file page, not one
+ * per file.
+ */
+static struct file **sep_tfiles_slot(struct file **slots, unsigned int bits,
+				     struct file *file)
 {
-	struct file **grown;
+	unsigned long addr = (unsigned long)file;
+	unsigned int mask = (1U << bits) - 1;
 	unsigned int i;
 
-	for (i = 0; i < tf->n; i++)
-		if (tf->files[i] == file)
-			return;
-	if (tf->n == tf->cap) {
-		grown = krealloc_array(tf->files, tf->cap ? tf->cap * 2 : 8,
-				       sizeof(*grown), GFP_KERNEL);
-		if (!grown) {
-			tf->error = -ENOMEM;
-			return;
-		}
-		tf->files = grown;
-		tf->cap = tf->cap ? tf->cap * 2 : 8;
-	}
-	get_file(file);
-	tf->files[tf->n++] = file;
+	i = (hash_long(addr >> PAGE_SHIFT, bits) ^
+	     ((addr & ~PAGE_MASK) / L1_CACHE_BYTES)) & mask;
+
+	while (slots[i] && slots[i] != file)
+		i = (i + 1) & mask;
+	return &slots[i];
 }
 
+/* Can a table of 2^@bits slots take @n files? */
+static bool sep_tfiles_fits(unsigned int bits, unsigned long n)
+{
+	return n <= (1UL << bits) / 4 * 3;
+}
+
+/* Resize the hash table to 2^@bits slots and rehash. */
+static int sep_tfiles_rehash(struct sep_tfiles *tf, unsigned int bits)
+{
+	struct file **slots;
+	unsigned int i;
+
+	slots = kvcalloc(1U << bits, sizeof(*slots),
+			 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!slots)
+		return -ENOMEM;
+	for (i = 0; i < tf->n; i++)
+		*sep_tfiles_slot(slots, bits, tf->files[i]) = tf->files[i];
+	kvfree(tf->slots);
+	tf->slots = slots;
+	tf->bits = bits;
+	return 0;
+}
+
+/* Give the ordered array room for @want files. */
+static int sep_tfiles_grow(struct sep_tfiles *tf, unsigned long want)
+{
+	unsigned long cap = max3(want, 2UL * tf->cap, 16UL);
+	struct file **files;
+
+	files = kvmalloc_array(cap, sizeof(*files),
+			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!files)
+		return -ENOMEM;
+	if (tf->n)
+		memcpy(files, tf->files, tf->n * sizeof(*files));
+	kvfree(tf->files);
+	tf->files = files;
+	tf->cap = cap;
+	return 0;
+}
+
+/*
+ * Make room for @more files beyond those in the set, in one resize (an
+ * instance's walk reserves its item count, so a big set is rehashed once
+ * rather than at every doubling).
+ */
+static int sep_tfiles_reserve(struct sep_tfiles *tf, unsigned long more)
+{
+	unsigned long want = tf->n + more;
+	unsigned int bits = max(tf->bits, SEP_TFILES_MIN_BITS);
+	int error;
+
+	if (!tf->slots || !sep_tfiles_fits(tf->bits, want)) {
+		while (!sep_tfiles_fits(bits, want) &&
+		       bits < SEP_TFILES_MAX_BITS)
+			bits++;
+		if (!sep_tfiles_fits(bits, want))
+			return -ENOMEM;
+		error = sep_tfiles_rehash(tf, bits);
+		if (error)
+			return error;
+	}
+	if (want > tf->cap)
+		return sep_tfiles_grow(tf, want);
+	return 0;
+}
+
+/*
+ * Add @file to the set unless it is there; the caller's reference on it
+ * passes to the set (or is dropped if the file was there already).
+ */
+static void sep_tfiles_take(struct sep_tfiles *tf, struct file *file)
+{
+	struct file **slot;
+
+	if (tf->error)
+		goto drop;
+	if (tf->slots) {
+		slot = sep_tfiles_slot(tf->slots, tf->bits, file);
+		if (*slot)
+			goto drop;
+	}
+	tf->error = sep_tfiles_reserve(tf, 1);
+	if (tf->error)
+		goto drop;
+	*sep_tfiles_slot(tf->slots, tf->bits, file) = file;
+	tf->files[tf->n++] = file;
+	return;
+drop:
+	fput(file);
+}
+
+/* Add @file, pinned by the caller, unless it is there. */
+static void sep_tfiles_add(struct sep_tfiles *tf, struct file *file)
+{
+	get_file(file);
+	sep_tfiles_take(tf, file);
+}
+
+/*
+ * Unpin every file and free the set.  Context: process, after the ADD
+ * dropped its mutexes.
+ */
 static void sep_tfiles_release(struct sep_tfiles *tf)
 {
 	unsigned int i;
 
-	for (i = 0; i < tf->n; i++)
+	for (i = 0; i < tf->n; i++) {
 		fput(tf->files[i]);
-	kfree(tf->files);
-	tf->files = NULL;
-	tf->n = 0;
-	tf->cap = 0;
+		cond_resched();
+	}
+	kvfree(tf->files);
+	kvfree(tf->slots);
+	memset(tf, 0, sizeof(*tf));
 }
 
 /* How deep below @ep do instances nest; reaching the target is a loop. */
@@ -573,6 +701,8 @@ static int sep_loop_check_proc(struct sep_instance *ep, int depth,
 
 	mutex_lock_nested(&ep->mtx, depth + 1);
 	WRITE_ONCE(ep->gen, sep_loop_gen);
+	/* An optimisation only: on failure the set grows as it fills. */
+	sep_tfiles_reserve(tf, ep->nitems);
 	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
 		item = rb_entry(rbp, struct sep_item, rbn);
 		/* Pinned: a file in its final fput is skipped, as gone. */
@@ -580,8 +710,8 @@ static int sep_loop_check_proc(struct sep_instance *ep, int depth,
 		if (!file)
 			continue;
 		if (!sep_is_shadow_file(file)) {
-			sep_tfiles_add(tf, file);
-			fput(file);
+			sep_tfiles_take(tf, file);	/* takes our pin */
+			cond_resched();
 			continue;
 		}
 		child = file->private_data;
@@ -593,6 +723,7 @@ static int sep_loop_check_proc(struct sep_instance *ep, int depth,
 		fput(file);
 		if (result > SEP_MAX_NESTS)
 			break;
+		cond_resched();	/* under mutexes only: may sleep */
 	}
 	ep->loop_check_depth = result;
 	mutex_unlock(&ep->mtx);
@@ -646,57 +777,104 @@ static int sep_loop_check(struct sep_instance *ep, struct sep_instance *to,
 	return down + 1 + up > SEP_MAX_NESTS ? -ELOOP : 0;
 }
 
+/*
+ * The wakeup-path check counts, for each listed file, the paths up to a
+ * root instance by length, against sep_path_limits[].  What lies above an
+ * instance is the same for every file below it, so each instance's counts
+ * are computed once per check and depth (memoised in the instance under
+ * the check's sep_path_gen) and summed per file: a nested ADD of an
+ * instance holding n files costs O(n), not n walks up.  A sum is capped
+ * at its limit + 1; any sum over its limit, or a watched instance deeper
+ * than SEP_MAX_NESTS, fails, as a walk counting one path at a time would.
+ * Protected by sep_nested_mutex, like sep_path_gen.
+ */
 struct sep_path_ctx {
 	int depth;
 	int error;
+	int count[SEP_MAX_NESTS + 1];
 };
+
+/* @sum += @add, capped; -1 if a length goes over its limit. */
+static int sep_path_add(int *sum, const int *add)
+{
+	int i, error = 0;
+
+	for (i = 0; i <= SEP_MAX_NESTS; i++) {
+		sum[i] = min(sum[i] + add[i], sep_path_limits[i] + 1);
+		if (sum[i] > sep_path_limits[i])
+			error = -1;
+	}
+	return error;
+}
 
 static void sep_path_one(struct sep_item *item, void *data);
 
-/* The wakeup paths up from @ep, which an item at @depth - 1 watches. */
+/*
+ * The wakeup paths up from @ep, which an item at @depth - 1 watches: their
+ * counts by length go to @ep->path_count.  Returns -1 if they are too many
+ * or too long.
+ */
 static int sep_reverse_path_ep(struct sep_instance *ep, int depth)
 {
-	struct sep_path_ctx c = { .depth = depth, .error = 0 };
+	struct sep_path_ctx c = { .depth = depth };
 
+	if (ep->path_gen == sep_path_gen && ep->path_depth == depth)
+		return ep->path_error;
 	if (!sep_instance_has_watchers(ep)) {
 		/* A root: one wakeup path of this length. */
-		if (depth > 1 &&
-		    ++sep_path_count[depth - 1] > sep_path_limits[depth - 1])
-			return -1;
-		return 0;
+		if (depth > 1)
+			c.count[depth - 1] = 1;
+	} else if (depth > SEP_MAX_NESTS) {
+		c.error = -1;
+	} else {
+		sep_instance_watchers_walk(ep, sep_path_one, &c);
 	}
-	if (depth > SEP_MAX_NESTS)
-		return -1;
-	sep_instance_watchers_walk(ep, sep_path_one, &c);
+	memcpy(ep->path_count, c.count, sizeof(c.count));
+	ep->path_error = c.error;
+	ep->path_depth = depth;
+	ep->path_gen = sep_path_gen;
 	return c.error;
 }
 
+/* One watcher of what @data describes: add the paths up from it. */
 static void sep_path_one(struct sep_item *item, void *data)
 {
 	struct sep_path_ctx *c = data;
+	struct sep_instance *up = item->ep;
 
+	if (c->error)
+		return;
+	c->error = sep_reverse_path_ep(up, c->depth + 1);
 	if (!c->error)
-		c->error = sep_reverse_path_ep(item->ep, c->depth + 1);
+		c->error = sep_path_add(c->count, up->path_count);
 }
 
 /* Top level: the paths up from @file, pinned by the ADD that checks it. */
-static int sep_reverse_path_proc(struct file *file, int depth)
+static int sep_reverse_path_proc(struct file *file)
 {
-	struct sep_path_ctx c = { .depth = depth, .error = 0 };
+	struct sep_path_ctx c = { .depth = 0 };
 
 	sep_watchers_walk(file, sep_path_one, &c);
 	return c.error;
 }
 
-/* Too many wakeup paths through any of the listed files? */
+/*
+ * Too many wakeup paths through any of the listed files?  Each file is
+ * checked on its own, in the order listed (the order does not matter).
+ * Context: under sep_nested_mutex and the instance mutex; may sleep
+ * between files (each walk up is an RCU section of its own).
+ */
 static int sep_reverse_path_check(struct sep_tfiles *tf)
 {
 	unsigned int i;
 
+	lockdep_assert_held(&sep_nested_mutex);
+
+	sep_path_gen++;
 	for (i = 0; i < tf->n; i++) {
-		memset(sep_path_count, 0, sizeof(sep_path_count));
-		if (sep_reverse_path_proc(tf->files[i], 0))
+		if (sep_reverse_path_proc(tf->files[i]))
 			return -EINVAL;
+		cond_resched();
 	}
 	return 0;
 }
@@ -721,7 +899,7 @@ static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
 
 	if (atomic_long_read(&ep->user->watches) >= sep_watch_limit())
 		return -ENOSPC;
-	item = kzalloc(sizeof(*item), GFP_KERNEL);
+	item = sep_item_alloc();
 	if (!item)
 		return -ENOMEM;
 	atomic_long_inc(&ep->user->watches);
@@ -737,7 +915,7 @@ static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
 	error = sep_index_add(item);
 	if (error) {
 		atomic_long_dec(&ep->user->watches);
-		kfree(item);
+		sep_item_discard(item);
 		return error;
 	}
 	sep_rb_insert(ep, item);
@@ -1020,6 +1198,7 @@ int sep_interest_walk(struct sep_instance *ep, sep_interest_fn fn, void *ctx)
 		spin_unlock_irq(&ep->lock);
 		fn(ctx, item, file, flags);
 		fput(file);
+		cond_resched();
 	}
 	mutex_unlock(&ep->mtx);
 	return 0;

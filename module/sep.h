@@ -135,8 +135,8 @@ struct sep_pwq {
  *            &sep_instance.mtx until the item is unhooked
  * @nwait:    hooks created at ADD, -1 after an allocation failure
  * @pwq0:     the first hook, embedded: most files have one wait queue, so
- *            an ADD allocates once (the item stays in the 256-byte kmalloc
- *            class, the old item's 192 plus a separate 64-byte hook)
+ *            an ADD allocates once, from the item cache (watch.c), which
+ *            is sized exactly and charged to the caller's memory cgroup
  * @pinned:   the item holds a reference on @file (no __fput hook)
  * @real_epoll: @file is a real (in-tree) epoll instance
  * @dying:    the watched file reached its final fput; set under
@@ -214,6 +214,10 @@ struct sep_item {
  * @gen:       loop-check generation memo; written under sep_nested_mutex
  *             (WRITE_ONCE), read without it by sep_ctl() (READ_ONCE)
  * @loop_check_depth: memoised depth for @gen
+ * @path_gen:  wakeup-path memo generation; protected by sep_nested_mutex
+ * @path_depth: the depth the memo was computed at
+ * @path_error: memoised result: -1 if the paths up are too many or long
+ * @path_count: memoised count of the paths up, by length
  * @bp_usecs:  EPIOCSPARAMS busy_poll_usecs (stored only)
  * @bp_budget: EPIOCSPARAMS busy_poll_budget (stored only)
  * @bp_prefer: EPIOCSPARAMS prefer_busy_poll (stored only)
@@ -245,6 +249,10 @@ struct sep_instance {
 	struct llist_node defer_node;
 	u64 gen;
 	int loop_check_depth;
+	u64 path_gen;
+	int path_depth;
+	int path_error;
+	int path_count[SEP_MAX_NESTS + 1];
 	u32 bp_usecs;
 	u16 bp_budget;
 	u8 bp_prefer;

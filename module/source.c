@@ -276,7 +276,7 @@ long sep_source_create(const void __user *uarg)
 	if ((args.flags & ~O_CLOEXEC) || args.__reserved)
 		return -EINVAL;
 
-	src = kzalloc(sizeof(*src), GFP_KERNEL);
+	src = kzalloc(sizeof(*src), GFP_KERNEL_ACCOUNT);
 	if (!src)
 		return -ENOMEM;
 	spin_lock_init(&src->lock);

@@ -123,6 +123,14 @@ static const struct rhashtable_params sep_index_params = {
 	.nelem_hint		= 1024,
 };
 
+/*
+ * Items and their extra hooks come from their own caches, exactly sized and
+ * charged to the memory cgroup of the task that registers (SLAB_ACCOUNT), as
+ * the kernel's epitems and eppoll_entries are.
+ */
+static struct kmem_cache *sep_item_cache;
+static struct kmem_cache *sep_pwq_cache;
+
 static struct rhltable sep_index;
 static DEFINE_SPINLOCK(sep_index_lock);	/* see "Locking" above */
 /* The __fput hook is installed (or KUnit drives the index by hand). */
@@ -388,7 +396,7 @@ void sep_ptable_queue_proc(struct file *file, wait_queue_head_t *whead,
 	if (!item->pwqlist) {
 		pwq = &item->pwq0;
 	} else {
-		pwq = kzalloc(sizeof(*pwq), GFP_KERNEL);
+		pwq = kmem_cache_zalloc(sep_pwq_cache, GFP_KERNEL);
 		if (!pwq) {
 			item->nwait = -1;
 			return;
@@ -436,7 +444,7 @@ void sep_item_unhook(struct sep_item *item)
 		item->pwqlist = pwq->next;
 		sep_remove_wait(pwq);
 		if (pwq != &item->pwq0)
-			kfree(pwq);
+			kmem_cache_free(sep_pwq_cache, pwq);
 	}
 }
 
@@ -544,12 +552,63 @@ bool sep_release_begin(struct sep_item *item, bool pinned)
 }
 
 /**
+ * sep_item_alloc() - a zeroed item, charged to the caller's memory cgroup
+ *
+ * Context: process; may sleep.
+ * Return: the item or NULL.
+ */
+struct sep_item *sep_item_alloc(void)
+{
+	return kmem_cache_zalloc(sep_item_cache, GFP_KERNEL);
+}
+
+/**
+ * sep_item_discard() - free an item nobody else ever saw
+ * @item: an item from sep_item_alloc() that was never indexed or hooked
+ */
+void sep_item_discard(struct sep_item *item)
+{
+	kmem_cache_free(sep_item_cache, item);
+}
+
+static void sep_item_free_rcu(struct rcu_head *head)
+{
+	kmem_cache_free(sep_item_cache, container_of(head, struct sep_item, rcu));
+}
+
+/**
  * sep_item_free() - free an unlinked, unhooked item after a grace period
  * @item: the item
+ *
+ * call_rcu() rather than kfree_rcu(): the rcu_barrier() of module exit then
+ * covers every pending free before the cache is destroyed.
+ *
+ * Context: any.
  */
 void sep_item_free(struct sep_item *item)
 {
-	kfree_rcu(item, rcu);
+	call_rcu(&item->rcu, sep_item_free_rcu);
+}
+
+/* Module load: the item and hook caches. */
+static int sep_caches_init(void)
+{
+	sep_item_cache = KMEM_CACHE(sep_item, SLAB_ACCOUNT);
+	if (!sep_item_cache)
+		return -ENOMEM;
+	sep_pwq_cache = KMEM_CACHE(sep_pwq, SLAB_ACCOUNT);
+	if (!sep_pwq_cache) {
+		kmem_cache_destroy(sep_item_cache);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Module exit, after rcu_barrier(): every object is back. */
+static void sep_caches_destroy(void)
+{
+	kmem_cache_destroy(sep_pwq_cache);
+	kmem_cache_destroy(sep_item_cache);
 }
 
 #if IS_ENABLED(CONFIG_KUNIT)
@@ -761,11 +820,16 @@ static struct kprobe sep_fput_probe = {
  */
 int sep_watch_init(void)
 {
-	int ret = rhltable_init(&sep_index, &sep_index_params);
+	int ret = sep_caches_init();
 
 	sep_defer_init();
 	if (ret)
 		return ret;
+	ret = rhltable_init(&sep_index, &sep_index_params);
+	if (ret) {
+		sep_caches_destroy();
+		return ret;
+	}
 	ret = register_kprobe(&sep_fput_probe);
 	if (ret) {
 		pr_warn("no kprobe on __fput (%d): watched files are pinned\n",
@@ -791,12 +855,20 @@ void sep_watch_exit(void)
 	sep_defer_sync();
 	sep_index_destroy();
 	rcu_barrier();
+	sep_caches_destroy();
 }
 #else
 int sep_watch_init(void)
 {
+	int ret = sep_caches_init();
+
 	sep_defer_init();
-	return rhltable_init(&sep_index, &sep_index_params);
+	if (ret)
+		return ret;
+	ret = rhltable_init(&sep_index, &sep_index_params);
+	if (ret)
+		sep_caches_destroy();
+	return ret;
 }
 
 void sep_watch_exit(void)
@@ -804,5 +876,6 @@ void sep_watch_exit(void)
 	sep_defer_sync();
 	sep_index_destroy();
 	rcu_barrier();
+	sep_caches_destroy();
 }
 #endif

@@ -78,6 +78,8 @@ void sep_instance_watchers_walk(struct sep_instance *ep,
 bool sep_instance_has_watchers(struct sep_instance *ep);
 void sep_poll_safewake(struct sep_instance *ep, struct sep_item *item,
 		       __poll_t extra);
+struct sep_item *sep_item_alloc(void);
+void sep_item_discard(struct sep_item *item);
 void sep_item_free(struct sep_item *item);
 bool sep_lifetime_tracked(void);
 int sep_watch_init(void);
