@@ -2,7 +2,7 @@
 /*
  * sep_topo: randomized topology stress with a progress watchdog.
  *
- *   sep_topo [-s SEED] [-t SEC] [-r SEC] [-j THREADS] [-n NODES] [-w SEC] [-R] [-q] [-v]
+ *   sep_topo [-s SEED] [-t SEC] [-r SEC] [-j THREADS] [-n NODES] [-w SEC] [-R] [-q] [-v[v]]
  *
  * Each round builds a random graph of 2..NODES instances, each a shadow
  * instance or an in-tree epoll, plus leaf sources (two eventfds, two
@@ -21,6 +21,9 @@
  * stall it prints the topology (nodes, recorded edges) and every thread's
  * last operation, kills the child (which cannot die while a thread sleeps in
  * D state) and exits 1 without waiting for it.
+ *
+ * -v prints each round's topology and a heartbeat, -vv also every ADD of a
+ * build (with the time of a hang, that tells which graph did it).
  *
  * -R builds the same kind of graphs from in-tree epolls only (no device
  * needed): the kernel refuses every cycle with ELOOP, so this validates the
@@ -169,6 +172,8 @@ static int kind_of(int i)
 	return S->n[i].kind;
 }
 
+static const char *kind_name(int k);
+
 /* ------------------------------------------------------------ the calls */
 
 static int node_create(int kind, int *wfd)
@@ -297,6 +302,10 @@ static int add_edge(int t, int u, int v, uint32_t mask, bool use_dup,
 		return -1;
 	cyc = closes_real_cycle(u, v);
 	note(t, OP_ADD, u, v, mask, ufd, vfd);
+	if (build && verbose > 1)
+		printf("topo: build: ADD n%d(%s) -> n%d(%s) %#x%s\n", u,
+		       kind_name(kind_of(u)), v, kind_name(kind_of(v)), mask,
+		       cyc ? " (closes a cycle through real epoll)" : "");
 	r = do_ctl(kind_of(u), ufd, EPOLL_CTL_ADD, vfd, mask,
 		   ((uint64_t)u << 8) | (uint64_t)v);
 	e = errno;
@@ -422,8 +431,9 @@ static void build(int t, uint64_t *s)
 		for (i = 0; i < len; i++) {
 			int a = cyc[(k + i) % len], b = cyc[(k + i + 1) % len];
 
+			/* EXCLUSIVE is EINVAL on an instance: not here */
 			add_edge(t, a, b, rel_below(s, 2) ? EPOLLIN :
-				 rand_mask(s), false, s);
+				 rand_mask(s) & ~EPOLLEXCLUSIVE, false, s);
 		}
 	}
 	/* random edges, leaves first so instances have something to report */
@@ -660,6 +670,8 @@ static void *worker(void *p)
 	return NULL;
 }
 
+static void print_topology(void);
+
 /* The child: every round, build, run, tear down. */
 static int child(uint64_t seed, double total, double per_round)
 {
@@ -675,9 +687,11 @@ static int child(uint64_t seed, double total, double per_round)
 
 		atomic_store(&S->round, round);
 		build(MAIN_T, &s);
-		if (verbose)
+		if (verbose) {
 			printf("topo: round %d: %d instances\n", round,
 			       atomic_load(&S->nn));
+			print_topology();
+		}
 		atomic_store(&stop_run, 0);
 		for (i = 0; i < nthreads; i++) {
 			ta[i].id = i;
@@ -725,15 +739,11 @@ static void mask_str(char *b, size_t n, uint32_t m)
 		 m & EPOLLEXCLUSIVE ? "|EXCL" : "", "");
 }
 
-static void report_stall(int t, double idle, double elapsed, uint64_t seed,
-			 const double *last, double tn)
+static void print_topology(void)
 {
 	int i, j, nn = atomic_load(&S->nn);
 	char mb[64];
 
-	printf("topo: STALL: %s made no progress for %.1f s (round %d, %.1f s into the run, seed %#llx)\n",
-	       t == MAIN_T ? "main thread" : "a worker", idle,
-	       atomic_load(&S->round), elapsed, (unsigned long long)seed);
 	printf("topo: nodes:\n");
 	for (i = 0; i < NALL; i++) {
 		if (!S->n[i].kind || (is_inst(i) && i >= nn))
@@ -756,6 +766,18 @@ static void report_stall(int t, double idle, double elapsed, uint64_t seed,
 			printf("  n%d(%s) -> n%d(%s) %s\n", i, kind_name(S->n[i].kind),
 			       j, kind_name(S->n[j].kind), mb);
 		}
+}
+
+static void report_stall(int t, double idle, double elapsed, uint64_t seed,
+			 const double *last, double tn)
+{
+	char mb[64];
+	int i;
+
+	printf("topo: STALL: %s made no progress for %.1f s (round %d, %.1f s into the run, seed %#llx)\n",
+	       t == MAIN_T ? "main thread" : "a worker", idle,
+	       atomic_load(&S->round), elapsed, (unsigned long long)seed);
+	print_topology();
 	printf("topo: threads:\n");
 	for (i = 0; i <= MAXT; i++) {
 		struct thr *th = &S->th[i];
@@ -824,7 +846,7 @@ int main(int argc, char **argv)
 		case 'w': wd = atof(optarg); break;
 		case 'R': real_only = true; break;
 		case 'q': quiet = 1; break;
-		case 'v': verbose = 1; break;
+		case 'v': verbose++; break;
 		default: usage();
 		}
 	}
@@ -885,6 +907,10 @@ int main(int argc, char **argv)
 		}
 		usleep(100000);
 		tn = now();
+		if (verbose && (int)(tn - t0) != (int)(tn - t0 - 0.1))
+			printf("topo: %.0f s: round %d, %llu ops\n", tn - t0,
+			       atomic_load(&S->round),
+			       (unsigned long long)atomic_load(&S->ops));
 		for (i = 0; i <= MAXT; i++) {
 			int act = atomic_load(&S->th[i].active);
 			uint64_t c = atomic_load(&S->th[i].count);
