@@ -2,7 +2,7 @@
 /*
  * sep_topo: randomized topology stress with a progress watchdog.
  *
- *   sep_topo [-s SEED] [-t SEC] [-r SEC] [-j THREADS] [-n NODES] [-w SEC] [-R] [-q] [-v[v]]
+ *   sep_topo [-s SEED] [-t SEC] [-r SEC] [-j THREADS] [-n NODES] [-w SEC] [-R] [-A] [-q] [-v[v]]
  *
  * Each round builds a random graph of 2..NODES instances, each a shadow
  * instance or an in-tree epoll, plus leaf sources (two eventfds, two
@@ -21,6 +21,10 @@
  * stall it prints the topology (nodes, recorded edges) and every thread's
  * last operation, kills the child (which cannot die while a thread sleeps in
  * D state) and exits 1 without waiting for it.
+ *
+ * -A never adds an edge that closes a cycle (ADDs, close/re-create and dup
+ * are serialized so the recorded graph is exact): the same load without
+ * cycles, to tell a cycle hang from any other.
  *
  * -v prints each round's topology and a heartbeat, -vv also every ADD of a
  * build (with the time of a hang, that tells which graph did it).
@@ -104,7 +108,21 @@ struct shared {
 
 static struct shared *S;
 static struct rel_ep SH;	/* the shadow device (gw), never in-tree */
-static bool real_only;
+static bool real_only, acyclic;
+/* -A: ADDs, close/re-create and dup one at a time, so no race adds a cycle */
+static pthread_mutex_t graph_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void glock(void)
+{
+	if (acyclic)
+		pthread_mutex_lock(&graph_lock);
+}
+
+static void gunlock(void)
+{
+	if (acyclic)
+		pthread_mutex_unlock(&graph_lock);
+}
 static int nthreads = 4, maxnodes = 8, quiet, verbose;
 static _Atomic int stop_run;
 
@@ -262,6 +280,19 @@ static bool closes_real_cycle(int u, int v)
 	return real && (shadow || real_only);
 }
 
+/* -A: would u watching v close any cycle of recorded edges? */
+static bool would_cycle(int u, int v)
+{
+	bool reach[MAXN][MAXN];
+
+	if (!is_inst(u) || !is_inst(v))
+		return false;
+	if (u == v)
+		return true;
+	closure(reach);
+	return reach[v][u];
+}
+
 static void forget_node(int i)
 {
 	int j;
@@ -284,9 +315,23 @@ static uint32_t rand_mask(uint64_t *s)
 	return m[rel_below(s, sizeof(m) / sizeof(m[0]))];
 }
 
+static int __add_edge(int t, int u, int v, uint32_t mask, bool use_dup,
+		      uint64_t *s);
+
 /* ADD u -> v (v may be a leaf); bookkeeping and counts. */
 static int add_edge(int t, int u, int v, uint32_t mask, bool use_dup,
 		    uint64_t *s)
+{
+	int r;
+
+	glock();
+	r = __add_edge(t, u, v, mask, use_dup, s);
+	gunlock();
+	return r;
+}
+
+static int __add_edge(int t, int u, int v, uint32_t mask, bool use_dup,
+		      uint64_t *s)
 {
 	int ufd = atomic_load(&S->n[u].fd), vfd = atomic_load(&S->n[v].fd);
 	bool build = t == MAIN_T;	/* single-threaded: the graph is exact */
@@ -299,6 +344,8 @@ static int add_edge(int t, int u, int v, uint32_t mask, bool use_dup,
 			vfd = atomic_load(&S->dupfd[k]);
 	}
 	if (ufd < 0 || vfd < 0)
+		return -1;
+	if (acyclic && would_cycle(u, v))
 		return -1;
 	cyc = closes_real_cycle(u, v);
 	note(t, OP_ADD, u, v, mask, ufd, vfd);
@@ -525,6 +572,7 @@ static void one_op(int t, uint64_t *s)
 	}
 	if (x < 36) {				/* DEL */
 		v = any_node(s);
+		glock();
 		fd = atomic_load(&S->n[u].fd);
 		fd2 = atomic_load(&S->n[v].fd);
 		note(t, OP_DEL, u, v, 0, fd, fd2);
@@ -533,6 +581,7 @@ static void one_op(int t, uint64_t *s)
 			atomic_store(&S->edge[u][v], 0);
 		else if (!err_in(errno, ctl_ok))
 			odd("DEL %d -> %d: %s", u, v, strerror(errno));
+		gunlock();
 		done_op(t);
 		return;
 	}
@@ -569,12 +618,20 @@ static void one_op(int t, uint64_t *s)
 		int wfd;
 
 		v = rel_below(s, 4) ? u : MAXN + (int)rel_below(s, NLEAF);
+		glock();
 		fd = atomic_exchange(&S->n[v].fd, -1);
-		if (fd < 0)
+		if (fd < 0) {
+			gunlock();
 			return;
+		}
 		note(t, OP_RECREATE, v, -1, 0, fd, -1);
 		forget_node(v);
 		close(fd);
+		/* -A: a dup would keep the old file and its edges alive */
+		for (k = 0; acyclic && k < NDUP; k++)
+			if (atomic_load(&S->dupof[k]) == v &&
+			    (fd2 = atomic_exchange(&S->dupfd[k], -1)) >= 0)
+				close(fd2);
 		wfd = atomic_exchange(&S->n[v].wfd, -1);
 		if (wfd >= 0)
 			close(wfd);
@@ -583,6 +640,7 @@ static void one_op(int t, uint64_t *s)
 			odd("re-create node %d: %s", v, strerror(errno));
 		atomic_store(&S->n[v].wfd, wfd);
 		atomic_store(&S->n[v].fd, fd);
+		gunlock();
 		done_op(t);
 		/* give a re-created instance an edge or two at once */
 		if (fd >= 0 && is_inst(v)) {
@@ -594,6 +652,7 @@ static void one_op(int t, uint64_t *s)
 	if (x < 73) {				/* dup */
 		k = (int)rel_below(s, NDUP);
 		v = any_node(s);
+		glock();
 		fd = atomic_exchange(&S->dupfd[k], -1);
 		note(t, OP_DUP, v, k, 0, fd, -1);
 		if (fd >= 0)
@@ -602,6 +661,7 @@ static void one_op(int t, uint64_t *s)
 		fd = fd2 >= 0 ? fcntl(fd2, F_DUPFD_CLOEXEC, 0) : -1;
 		atomic_store(&S->dupof[k], v);
 		atomic_store(&S->dupfd[k], fd);
+		gunlock();
 		done_op(t);
 		return;
 	}
@@ -771,7 +831,7 @@ static void print_topology(void)
 static void report_stall(int t, double idle, double elapsed, uint64_t seed,
 			 const double *last, double tn)
 {
-	char mb[64];
+	char mb[64], name[16];
 	int i;
 
 	printf("topo: STALL: %s made no progress for %.1f s (round %d, %.1f s into the run, seed %#llx)\n",
@@ -786,8 +846,12 @@ static void report_stall(int t, double idle, double elapsed, uint64_t seed,
 		if (i < MAXT && i >= nthreads)
 			continue;
 		mask_str(mb, sizeof(mb), atomic_load(&th->mask));
+		if (i == MAIN_T)
+			snprintf(name, sizeof(name), "main");
+		else
+			snprintf(name, sizeof(name), "t%d", i);
 		printf("  %-4s %s, no progress for %.1f s, ops %llu, last op: %s a=%d b=%d mask=%s fds %d %d\n",
-		       i == MAIN_T ? "main" : (char[8]){ 't', (char)('0' + i / 10), (char)('0' + i % 10), 0 },
+		       name,
 		       atomic_load(&th->active) ? "active" : "idle", tn - last[i],
 		       (unsigned long long)atomic_load(&th->count),
 		       op >= 0 && op < OP_NR ? op_name[op] : "?",
@@ -823,7 +887,7 @@ static void summary(int stalls)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: sep_topo [-s seed] [-t total-sec] [-r sec-per-round] [-j threads] [-n max-nodes] [-w watchdog-sec] [-R] [-q] [-v]\n");
+	fprintf(stderr, "usage: sep_topo [-s seed] [-t total-sec] [-r sec-per-round] [-j threads] [-n max-nodes] [-w watchdog-sec] [-R] [-A] [-q] [-v]\n");
 	exit(2);
 }
 
@@ -836,7 +900,7 @@ int main(int argc, char **argv)
 	int opt, i, st;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "s:t:r:j:n:w:Rqv")) != -1) {
+	while ((opt = getopt(argc, argv, "s:t:r:j:n:w:RAqv")) != -1) {
 		switch (opt) {
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 't': total = atof(optarg); break;
@@ -845,6 +909,7 @@ int main(int argc, char **argv)
 		case 'n': maxnodes = atoi(optarg); break;
 		case 'w': wd = atof(optarg); break;
 		case 'R': real_only = true; break;
+		case 'A': acyclic = true; break;
 		case 'q': quiet = 1; break;
 		case 'v': verbose++; break;
 		default: usage();
@@ -874,8 +939,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	memset(S, 0, sizeof(*S));
-	printf("topo: %s, %.0f s, %.1f s per round, %d threads, up to %d instances, watchdog %.0f s, seed %#llx\n",
-	       real_only ? "in-tree epoll only" : "shadow + in-tree epoll", total,
+	printf("topo: %s%s, %.0f s, %.1f s per round, %d threads, up to %d instances, watchdog %.0f s, seed %#llx\n",
+	       real_only ? "in-tree epoll only" : "shadow + in-tree epoll",
+	       acyclic ? ", no cycles" : "", total,
 	       per_round, nthreads, maxnodes, wd, (unsigned long long)seed);
 
 	pid = fork();
