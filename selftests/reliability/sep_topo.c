@@ -20,11 +20,14 @@
  * The workers run in a child process; the parent is the watchdog.  On a
  * stall it prints the topology (nodes, recorded edges) and every thread's
  * last operation, kills the child (which cannot die while a thread sleeps in
- * D state) and exits 1 without waiting for it.
+ * D state) and exits 1 without waiting for it.  The report also goes to
+ * /dev/kmsg: a CPU spinning with interrupts off can stall the serial line
+ * stdout is on, not the (polled) console.
  *
- * -A never adds an edge that closes a cycle (ADDs, close/re-create and dup
- * are serialized so the recorded graph is exact): the same load without
- * cycles, to tell a cycle hang from any other.
+ * -A never adds an edge that closes a cycle (ADDs, DEL, close/re-create
+ * and dup are serialized, only leaves are re-created, so the recorded graph
+ * is exact): the same load without cycles, to tell a cycle hang from any
+ * other.
  *
  * -v prints each round's topology and a heartbeat, -vv also every ADD of a
  * build (with the time of a hang, that tells which graph did it).
@@ -618,6 +621,12 @@ static void one_op(int t, uint64_t *s)
 		int wfd;
 
 		v = rel_below(s, 4) ? u : MAXN + (int)rel_below(s, NLEAF);
+		/*
+		 * -A: an instance closed while another thread's call still
+		 * holds it lives on with edges the table forgot: leaves only.
+		 */
+		if (acyclic && is_inst(v))
+			v = MAXN + (int)rel_below(s, NLEAF);
 		glock();
 		fd = atomic_exchange(&S->n[v].fd, -1);
 		if (fd < 0) {
@@ -885,6 +894,40 @@ static void summary(int stalls)
 	fflush(NULL);
 }
 
+/*
+ * The stall report goes to the kernel log first (the console is written by
+ * polling, it gets out while a CPU spins with interrupts off; the serial
+ * line of stdout may not), then to stdout.
+ */
+static void emit(const char *buf, size_t len)
+{
+	int k = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	const char *p = buf, *e;
+
+	while (k >= 0 && p < buf + len) {
+		char line[512];
+		int n;
+
+		e = memchr(p, '\n', buf + len - p);
+		if (!e)
+			e = buf + len;
+		n = snprintf(line, sizeof(line), "<3>sep_%.*s", (int)(e - p), p);
+		if (n > 0)
+			(void)!write(k, line, n < (int)sizeof(line) ? n : (int)sizeof(line) - 1);
+		p = e + 1;
+	}
+	if (k >= 0)
+		close(k);
+	while (len) {
+		ssize_t w = write(STDOUT_FILENO, buf, len);
+
+		if (w <= 0)
+			break;
+		buf += w;
+		len -= (size_t)w;
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: sep_topo [-s seed] [-t total-sec] [-r sec-per-round] [-j threads] [-n max-nodes] [-w watchdog-sec] [-R] [-A] [-q] [-v]\n");
@@ -988,9 +1031,22 @@ int main(int argc, char **argv)
 				continue;
 			}
 			if (tn - last[i] > wd) {
-				report_stall(i, tn - last[i], tn - t0, seed, last, tn);
+				FILE *real_stdout = stdout;
+				char *rep = NULL;
+				size_t len = 0;
+
 				kill(pid, SIGKILL);
+				/* compose the report first, then send it out */
+				stdout = open_memstream(&rep, &len);
+				if (!stdout)
+					stdout = real_stdout;
+				report_stall(i, tn - last[i], tn - t0, seed, last, tn);
 				summary(1);
+				if (stdout != real_stdout) {
+					fclose(stdout);
+					stdout = real_stdout;
+					emit(rep, len);
+				}
 				/* a thread in D state never exits: do not wait */
 				_exit(1);
 			}
