@@ -637,10 +637,13 @@ static void one_op(int t, uint64_t *s)
 		forget_node(v);
 		close(fd);
 		/* -A: a dup would keep the old file and its edges alive */
-		for (k = 0; acyclic && k < NDUP; k++)
-			if (atomic_load(&S->dupof[k]) == v &&
-			    (fd2 = atomic_exchange(&S->dupfd[k], -1)) >= 0)
+		for (k = 0; acyclic && k < NDUP; k++) {
+			if (atomic_load(&S->dupof[k]) != v)
+				continue;
+			fd2 = atomic_exchange(&S->dupfd[k], -1);
+			if (fd2 >= 0)
 				close(fd2);
+		}
 		wfd = atomic_exchange(&S->n[v].wfd, -1);
 		if (wfd >= 0)
 			close(wfd);
