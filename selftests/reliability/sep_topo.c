@@ -36,8 +36,13 @@
  * needed): the kernel refuses every cycle with ELOOP, so this validates the
  * test on in-tree epoll.  -t is the total time, -r the time per round.
  *
+ * Defaults: -t 10 -r 1 -j 4 -n 8 -w 10, seed from the clock (printed).
+ *
  * Output: "topo: R rounds, N topologies, C cycles through real epoll
- * (A accepted, L refused), OPS ops, S stalls"; exit 0 if no stall and no
+ * (A accepted, L refused), OPS ops, S stalls" (C: ADDs of the builds that
+ * close a cycle through a real epoll, exact there; the same count while the
+ * threads run is approximate and on the second line, without -q); exit 0
+ * if no stall and no
  * call failed with an errno it cannot give, 1 otherwise, 4 (skip) without
  * the device.
  */
