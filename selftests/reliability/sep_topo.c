@@ -2,7 +2,7 @@
 /*
  * sep_topo: randomized topology stress with a progress watchdog.
  *
- *   sep_topo [-s SEED] [-t SEC] [-r SEC] [-j THREADS] [-n NODES] [-w SEC] [-R] [-A] [-q] [-v[v]]
+ *   sep_topo [-s SEED] [-t SEC] [-r SEC] [-j THREADS] [-n NODES] [-w SEC] [-R] [-A] [-K] [-q] [-v[v]]
  *
  * Each round builds a random graph of 2..NODES instances, each a shadow
  * instance or an in-tree epoll, plus leaf sources (two eventfds, two
@@ -30,7 +30,9 @@
  * other.
  *
  * -v prints each round's topology and a heartbeat, -vv also every ADD of a
- * build (with the time of a hang, that tells which graph did it).
+ * build (with the time of a hang, that tells which graph did it).  -K
+ * writes every thread's current call to the kernel log every 100 ms: when
+ * a lockup takes the whole VM, the console log still shows the last calls.
  *
  * -R builds the same kind of graphs from in-tree epolls only (no device
  * needed): the kernel refuses every cycle with ELOOP, so this validates the
@@ -131,7 +133,7 @@ static void gunlock(void)
 	if (acyclic)
 		pthread_mutex_unlock(&graph_lock);
 }
-static int nthreads = 4, maxnodes = 8, quiet, verbose;
+static int nthreads = 4, maxnodes = 8, quiet, verbose, kmsg_trace;
 static _Atomic int stop_run;
 
 static double now(void)
@@ -936,9 +938,40 @@ static void emit(const char *buf, size_t len)
 	}
 }
 
+/*
+ * -K: each thread's current call into the kernel log every 100 ms (the
+ * console is polled: a line written before a lockup stays in the log).
+ */
+static void trace_ops(double t)
+{
+	static int k = -2;
+	char line[512];
+	int i, n;
+
+	if (k == -2)
+		k = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
+	if (k < 0)
+		return;
+	n = snprintf(line, sizeof(line), "<5>sep_topo: %.1f s r%d", t,
+		     atomic_load(&S->round));
+	for (i = 0; i <= MAXT && n < (int)sizeof(line) - 48; i++) {
+		struct thr *th = &S->th[i];
+		int op = atomic_load(&th->op);
+
+		if (i < MAXT && i >= nthreads)
+			continue;
+		n += snprintf(line + n, sizeof(line) - n, " | %s%d %s %d %d %#x",
+			      i == MAIN_T ? "m" : "t", i == MAIN_T ? 0 : i,
+			      op >= 0 && op < OP_NR ? op_name[op] : "?",
+			      atomic_load(&th->a), atomic_load(&th->b),
+			      atomic_load(&th->mask));
+	}
+	(void)!write(k, line, strlen(line));
+}
+
 static void usage(void)
 {
-	fprintf(stderr, "usage: sep_topo [-s seed] [-t total-sec] [-r sec-per-round] [-j threads] [-n max-nodes] [-w watchdog-sec] [-R] [-A] [-q] [-v]\n");
+	fprintf(stderr, "usage: sep_topo [-s seed] [-t total-sec] [-r sec-per-round] [-j threads] [-n max-nodes] [-w watchdog-sec] [-R] [-A] [-K] [-q] [-v]\n");
 	exit(2);
 }
 
@@ -951,7 +984,7 @@ int main(int argc, char **argv)
 	int opt, i, st;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "s:t:r:j:n:w:RAqv")) != -1) {
+	while ((opt = getopt(argc, argv, "s:t:r:j:n:w:RAKqv")) != -1) {
 		switch (opt) {
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 't': total = atof(optarg); break;
@@ -961,6 +994,7 @@ int main(int argc, char **argv)
 		case 'w': wd = atof(optarg); break;
 		case 'R': real_only = true; break;
 		case 'A': acyclic = true; break;
+		case 'K': kmsg_trace = 1; break;
 		case 'q': quiet = 1; break;
 		case 'v': verbose++; break;
 		default: usage();
@@ -1024,6 +1058,8 @@ int main(int argc, char **argv)
 		}
 		usleep(100000);
 		tn = now();
+		if (kmsg_trace)
+			trace_ops(tn - t0);
 		if (verbose && (int)(tn - t0) != (int)(tn - t0 - 0.1))
 			printf("topo: %.0f s: round %d, %llu ops\n", tn - t0,
 			       atomic_load(&S->round),
