@@ -23,13 +23,16 @@
  *                         a hard lockup (recursive wakeup through R).  Last:
  *                         a CPU spinning with interrupts off may take the
  *                         VM with it.
+ *  chain_race             no cycle: S2 watches S1, S1 watches R and a pipe,
+ *                         R the pipe; two threads wait on and poll all of
+ *                         them and feed the pipe for 3 s.
  *
  * Order matters on a module that still learns what an in-tree epoll is from
  * a name: after fifo_named_eventpoll failed, in-tree epolls are no longer
  * recognised and poll_through_real passes by accident; run it alone
  * (cycle_test -t poll_through_real) on a fresh module to see it fail there.
  *
- * The last two run in a child process that the test waits for at most
+ * The last three run in a child process that the test waits for at most
  * CHILD_TIMEOUT seconds: a child stuck in the kernel (D state) cannot be
  * killed, so it is reported (state and wchan of each thread), abandoned, and
  * the test fails instead of hanging the whole run.
@@ -430,6 +433,85 @@ TEST(wake_cycle)
 	int rc = run_bounded(wake_cycle_child, CHILD_TIMEOUT);
 
 	EXPECT_NE(-1, rc) TH_LOG("S1{e,R} S2{S1} R{S2}: the child hung (lockup or deadlock)");
+	EXPECT_EQ(0, rc) TH_LOG("child exit %d", rc);
+}
+
+/* ----------------------------------------------------------- chain_race */
+
+static atomic_bool cr_stop;
+static int cr_s1, cr_s2, cr_r, cr_p[2];
+
+static void *cr_thread(void *p)
+{
+	uint64_t s = (uint64_t)(unsigned long)p * 0x9e3779b97f4a7c15ull + 1;
+	struct epoll_event ev[4];
+	char c = 'x', buf[16];
+
+	while (!atomic_load(&cr_stop)) {
+		struct pollfd pf = { .events = POLLIN };
+
+		s ^= s << 13;
+		s ^= s >> 7;
+		s ^= s << 17;
+		switch (s % 6) {
+		case 0:
+			sep_shadow()->wait(cr_s1, ev, 1 + s % 4, (int)((s >> 8) % 3));
+			break;
+		case 1:
+			sep_shadow()->wait(cr_s2, ev, 1 + s % 4, (int)((s >> 8) % 3));
+			break;
+		case 2:
+			pf.fd = s & 256 ? cr_s1 : cr_s2;
+			poll(&pf, 1, (int)((s >> 8) % 3));
+			break;
+		case 3:
+			epoll_wait(cr_r, ev, 4, 0);
+			break;
+		case 4:
+			(void)!write(cr_p[1], &c, 1);
+			break;
+		default:
+			(void)!read(cr_p[0], buf, sizeof(buf));
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* No cycle: S2 watches S1, S1 watches R and the pipe, R watches the pipe. */
+static int chain_race_child(void)
+{
+	pthread_t th[2];
+	double t0;
+
+	cr_r = epoll_create1(EPOLL_CLOEXEC);
+	cr_s1 = sep_shadow()->create(EPOLL_CLOEXEC);
+	cr_s2 = sep_shadow()->create(EPOLL_CLOEXEC);
+	if (cr_r < 0 || cr_s1 < 0 || cr_s2 < 0 ||
+	    pipe2(cr_p, O_NONBLOCK | O_CLOEXEC))
+		return 2;
+	if (rctl(cr_r, EPOLL_CTL_ADD, cr_p[0], EPOLLIN | EPOLLPRI, 1) ||
+	    sctl(cr_s1, EPOLL_CTL_ADD, cr_r, EPOLLIN, 2) ||
+	    sctl(cr_s1, EPOLL_CTL_ADD, cr_p[0], EPOLLIN | EPOLLET | EPOLLONESHOT, 3) ||
+	    sctl(cr_s2, EPOLL_CTL_ADD, cr_s1, EPOLLIN, 4))
+		return 3;
+	if (pthread_create(&th[0], NULL, cr_thread, (void *)1UL) ||
+	    pthread_create(&th[1], NULL, cr_thread, (void *)2UL))
+		return 4;
+	t0 = sep_now_ms();
+	while (sep_now_ms() - t0 < 3000)
+		usleep(50000);
+	atomic_store(&cr_stop, true);
+	pthread_join(th[0], NULL);
+	pthread_join(th[1], NULL);
+	return 0;
+}
+
+TEST(chain_race)
+{
+	int rc = run_bounded(chain_race_child, CHILD_TIMEOUT);
+
+	EXPECT_NE(-1, rc) TH_LOG("S2{S1} S1{R,pipe} R{pipe}, no cycle: the child hung");
 	EXPECT_EQ(0, rc) TH_LOG("child exit %d", rc);
 }
 
