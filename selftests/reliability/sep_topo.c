@@ -2,7 +2,7 @@
 /*
  * sep_topo: randomized topology stress with a progress watchdog.
  *
- *   sep_topo [-s SEED] [-t SEC] [-r SEC] [-j THREADS] [-n NODES] [-w SEC] [-R] [-A] [-K] [-q] [-v[v]]
+ *   sep_topo [-s SEED] [-t SEC] [-r SEC] [-j THREADS] [-n NODES] [-w SEC] [-x KINDS] [-R] [-A] [-K] [-q] [-v[v]]
  *
  * Each round builds a random graph of 2..NODES instances, each a shadow
  * instance or an in-tree epoll, plus leaf sources (two eventfds, two
@@ -28,6 +28,10 @@
  * and dup are serialized, only leaves are re-created, so the recorded graph
  * is exact): the same load without cycles, to tell a cycle hang from any
  * other.
+ *
+ * -x leaves out kinds of call in the threads, to narrow a hang down: a ADD,
+ * m MOD, d DEL, w wait, p poll, c close/re-create, u dup, i leaf I/O,
+ * D READY/INTEREST dumps.
  *
  * -v prints each round's topology and a heartbeat, -vv also every ADD of a
  * build (with the time of a hang, that tells which graph did it).  -K
@@ -554,6 +558,14 @@ static int any_node(uint64_t *s)
 	return (int)rel_below(s, nn);
 }
 
+/* -x: the kinds of call the threads leave out */
+static const char *exclude = "";
+
+static bool skip(char c)
+{
+	return strchr(exclude, c) != NULL;
+}
+
 static void one_op(int t, uint64_t *s)
 {
 	int nn = atomic_load(&S->nn);
@@ -562,11 +574,15 @@ static void one_op(int t, uint64_t *s)
 	char buf[64];
 
 	if (x < 22) {				/* ADD */
+		if (skip('a'))
+			return;
 		v = any_node(s);
 		add_edge(t, u, v, rand_mask(s), rel_below(s, 4) == 0, s);
 		return;
 	}
 	if (x < 30) {				/* MOD */
+		if (skip('m'))
+			return;
 		v = any_node(s);
 		mask = rand_mask(s) & ~EPOLLEXCLUSIVE;
 		fd = atomic_load(&S->n[u].fd);
@@ -581,6 +597,8 @@ static void one_op(int t, uint64_t *s)
 		return;
 	}
 	if (x < 36) {				/* DEL */
+		if (skip('d'))
+			return;
 		v = any_node(s);
 		glock();
 		fd = atomic_load(&S->n[u].fd);
@@ -596,6 +614,8 @@ static void one_op(int t, uint64_t *s)
 		return;
 	}
 	if (x < 56) {				/* wait */
+		if (skip('w'))
+			return;
 		int to = (int)rel_below(s, 3);
 
 		fd = atomic_load(&S->n[u].fd);
@@ -610,6 +630,8 @@ static void one_op(int t, uint64_t *s)
 		return;
 	}
 	if (x < 66) {				/* poll */
+		if (skip('p'))
+			return;
 		struct pollfd p[3];
 		int np = 1 + (int)rel_below(s, 3);
 
@@ -625,6 +647,8 @@ static void one_op(int t, uint64_t *s)
 		return;
 	}
 	if (x < 69) {				/* close + re-create */
+		if (skip('c'))
+			return;
 		int wfd;
 
 		v = rel_below(s, 4) ? u : MAXN + (int)rel_below(s, NLEAF);
@@ -669,6 +693,8 @@ static void one_op(int t, uint64_t *s)
 		return;
 	}
 	if (x < 73) {				/* dup */
+		if (skip('u'))
+			return;
 		k = (int)rel_below(s, NDUP);
 		v = any_node(s);
 		glock();
@@ -685,6 +711,8 @@ static void one_op(int t, uint64_t *s)
 		return;
 	}
 	if (x < 85) {				/* write a leaf */
+		if (skip('i'))
+			return;
 		uint64_t one = 1;
 
 		v = MAXN + (int)rel_below(s, NLEAF);
@@ -703,6 +731,8 @@ static void one_op(int t, uint64_t *s)
 		return;
 	}
 	if (x < 93) {				/* read a leaf */
+		if (skip('i'))
+			return;
 		v = MAXN + (int)rel_below(s, NLEAF);
 		fd = atomic_load(&S->n[v].fd);
 		note(t, OP_READ, v, -1, 0, fd, -1);
@@ -713,7 +743,7 @@ static void one_op(int t, uint64_t *s)
 		return;
 	}
 	/* READY / INTEREST dump of an instance (shadow ones; EINVAL on others) */
-	if (!real_only) {
+	if (!real_only && !skip('D')) {
 		struct shadow_epoll_interest_entry ent[16];
 		struct shadow_epoll_dump_args a = {
 			.size = sizeof(a), .count = 16,
@@ -971,7 +1001,7 @@ static void trace_ops(double t)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: sep_topo [-s seed] [-t total-sec] [-r sec-per-round] [-j threads] [-n max-nodes] [-w watchdog-sec] [-R] [-A] [-K] [-q] [-v]\n");
+	fprintf(stderr, "usage: sep_topo [-s seed] [-t total-sec] [-r sec-per-round] [-j threads] [-n max-nodes] [-w watchdog-sec] [-x amdwpcuiD] [-R] [-A] [-K] [-q] [-v]\n");
 	exit(2);
 }
 
@@ -984,7 +1014,7 @@ int main(int argc, char **argv)
 	int opt, i, st;
 	pid_t pid;
 
-	while ((opt = getopt(argc, argv, "s:t:r:j:n:w:RAKqv")) != -1) {
+	while ((opt = getopt(argc, argv, "s:t:r:j:n:w:x:RAKqv")) != -1) {
 		switch (opt) {
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 't': total = atof(optarg); break;
@@ -995,6 +1025,7 @@ int main(int argc, char **argv)
 		case 'R': real_only = true; break;
 		case 'A': acyclic = true; break;
 		case 'K': kmsg_trace = 1; break;
+		case 'x': exclude = optarg; break;
 		case 'q': quiet = 1; break;
 		case 'v': verbose++; break;
 		default: usage();
