@@ -4,7 +4,7 @@
 # Reliability run on the debug kernel (KASAN, lockdep, kmemleak, debug
 # objects, fault injection; scripts/debug-kernel.config):
 #
-#   scripts/debug-check.sh [--stress SEC] [--fuzz CALLS] [--timeout SEC] [--no-selftests]
+#   scripts/debug-check.sh [--stress SEC] [--topo SEC] [--fuzz CALLS] [--timeout SEC] [--no-selftests]
 #
 #  1. build the debug kernel (cached, scripts/debug-kernel.sh), the module and
 #     shadow_epoll_kunit.ko against it, the selftests and the reliability
@@ -13,26 +13,31 @@
 #     check the __fput kprobe is active; insmod kunit.ko +
 #     shadow_epoll_kunit.ko and count the KUnit cases from debugfs; run every
 #     /selftests/*_test; sep_stress on the shadow (and briefly on in-tree
-#     epoll); sep_ioctl_fuzz with the allocation-failure sweep; a kmemleak
+#     epoll); sep_topo (random graphs with cycles through in-tree epolls,
+#     --topo SEC, default 60) with the hang detectors armed short (hung task
+#     10 s, soft lockup 10 s, panic on an RCU stall, stall timeout 20 s);
+#     sep_ioctl_fuzz with the allocation-failure sweep; a kmemleak
 #     scan (a leak whose trace names shadow_epoll fails); rmmod of the KUnit
 #     module; rmmod shadow_epoll must be refused while an instance or a
 #     source is open, or an orphan item waits for its file's final fput
 #     (sep_unload, which also races unloads against that fput), and succeed
-#     after; a last kmemleak scan;
+#     after; a reload with default parameters must give /dev/shadow_epoll
+#     mode 0600 and EACCES for nobody (access_test); a last kmemleak scan;
 #  3. print "debug: N passed, N failed, N skipped" and exit non-zero on any
 #     failure (a splat is reported with its trace from the console log).
 
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
-stress=30 fuzz=${SEP_FUZZ_CALLS:-100000} timeout=2400 selftests=1
+stress=30 topo=60 fuzz=${SEP_FUZZ_CALLS:-100000} timeout=2400 selftests=1
 while (($#)); do
 	case $1 in
 	--stress) stress=${2:?}; shift 2 ;;
+	--topo) topo=${2:?}; shift 2 ;;
 	--fuzz) fuzz=${2:?}; shift 2 ;;
 	--timeout) timeout=${2:?}; shift 2 ;;
 	--no-selftests) selftests=0; shift ;;
-	-h | --help) sed -n '3,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "debug-check.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -76,7 +81,7 @@ trap 'rm -rf "$WORK"' EXIT
 cat >"$WORK/debug-guest.sh" <<'GUEST'
 #!/bin/sh
 # Runs in the debug VM (busybox sh); prints "@@DBG <name> pass|fail|skip [detail]".
-STRESS=$1 FUZZ=$2 SUITES=$3
+STRESS=$1 FUZZ=$2 SUITES=$3 TOPO=$4
 KL=/sys/kernel/debug/kmemleak
 res() { echo "@@DBG $1 $2${3:+ $3}"; }
 quiet() { echo "$1" >/proc/sys/kernel/printk; }	# console log level
@@ -175,6 +180,31 @@ if sep_stress -t "$STRESS" -w 4 -p 3 -c 2; then res stress.shadow pass; else res
 echo "== sep_stress (in-tree epoll, 10s)"
 if sep_stress -k -t 10 -w 4 -p 3 -c 2; then res stress.kernel pass; else res stress.kernel fail "exit $?"; fi
 
+# --- random topologies, cycles through in-tree epolls, under a watchdog.
+# The kernel's detectors armed short for the run (vm-run.sh fails the VM on
+# their reports; hung_task_panic and softlockup_panic are on the command
+# line): a task in D state for 10 s, a CPU stuck for 10 s (2 x
+# watchdog_thresh), an RCU stall (panic, so a hard lockup ends the VM at once
+# instead of at the time limit).  sep_topo's own watchdog reports a thread
+# without progress for 20 s (KASAN under TCG is slow) with the topology and
+# every thread's last call, on stdout and in the kernel log.
+echo "== sep_topo (shadow + in-tree epoll, ${TOPO}s, 4 threads)"
+K=/proc/sys/kernel
+ht=$(cat $K/hung_task_timeout_secs 2>/dev/null)
+wt=$(cat $K/watchdog_thresh 2>/dev/null)
+pr=$(cat $K/panic_on_rcu_stall 2>/dev/null)
+[ -n "$ht" ] && echo 10 >$K/hung_task_timeout_secs
+[ -n "$wt" ] && echo 5 >$K/watchdog_thresh
+[ -n "$pr" ] && echo 1 >$K/panic_on_rcu_stall
+echo "detectors: hung_task_timeout_secs $(cat $K/hung_task_timeout_secs 2>/dev/null || echo -)," \
+	"watchdog_thresh $(cat $K/watchdog_thresh 2>/dev/null || echo -)," \
+	"panic_on_rcu_stall $(cat $K/panic_on_rcu_stall 2>/dev/null || echo -)," \
+	"rcu_cpu_stall_timeout $(cat /sys/module/rcupdate/parameters/rcu_cpu_stall_timeout 2>/dev/null || echo -)"
+if sep_topo -t "$TOPO" -r 2 -j 4 -n 8 -w 20; then res topo pass; else res topo fail "exit $?"; fi
+[ -n "$ht" ] && echo "$ht" >$K/hung_task_timeout_secs
+[ -n "$wt" ] && echo "$wt" >$K/watchdog_thresh
+[ -n "$pr" ] && echo "$pr" >$K/panic_on_rcu_stall
+
 # --- fuzz
 echo "== sep_ioctl_fuzz ($FUZZ calls + fail-nth sweep)"
 if sep_ioctl_fuzz -q -n "$FUZZ" -F; then res fuzz pass; else res fuzz fail "exit $?"; fi
@@ -223,8 +253,9 @@ set +e
 "$REPO/scripts/vm-run.sh" --kernel "$KIMG" --kdir "$B" --modules-dir "$MOD" \
 	--add "$B/lib/kunit/kunit.ko:/lib/modules/kunit.ko" \
 	--add "$WORK/debug-guest.sh:/root/debug-guest.sh" \
-	--mem 2048 --smp 2 --timeout "$timeout" --append "no_timer_check" \
-	-- sh /root/debug-guest.sh "$stress" "$fuzz" "$suites" 2>"$WORK/vm.err" | tee "$WORK/out"
+	--mem 2048 --smp 2 --timeout "$timeout" \
+	--append "no_timer_check rcupdate.rcu_cpu_stall_timeout=20" \
+	-- sh /root/debug-guest.sh "$stress" "$fuzz" "$suites" "$topo" 2>"$WORK/vm.err" | tee "$WORK/out"
 vrc=${PIPESTATUS[0]}
 set -e
 cat "$WORK/vm.err" >&2
@@ -239,7 +270,7 @@ if ((vrc != 0)); then
 	log "VM run failed (vm-run.sh exit $vrc)"
 	if [[ -n $vmlog && -f $REPO/$vmlog ]]; then
 		# the first splat with its trace, from the full console log
-		awk '/(BUG|WARNING|KASAN|UBSAN|Oops|general protection|possible recursive locking|circular locking|inconsistent lock state|suspicious RCU usage|list_(add|del) corruption|blocked for more than|soft lockup|Kernel panic)/ && !p {p=1}
+		awk '/(BUG|WARNING|KASAN|UBSAN|Oops|general protection|possible recursive locking|circular locking|inconsistent lock state|suspicious RCU usage|list_(add|del) corruption|blocked for more than|soft lockup|hard LOCKUP|detected stall|rcu: INFO:|Kernel panic)/ && !p {p=1}
 		     p {print; n++} n > 150 {exit}' "$REPO/$vmlog" >&2
 		log "full console log: $vmlog"
 	fi

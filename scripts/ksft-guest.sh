@@ -9,10 +9,12 @@
 #     and "@@EXTRA-END name rc=N": the scenario corpus (sep-scenario), the
 #     differential fuzzer ($SEP_FUZZ_OPS ops, seed $SEP_FUZZ_SEED), a short
 #     stress run and a stress run through a shadow <-> real epoll cycle
-#     ($SEP_STRESS_SECS s each), the ioctl fuzzer ($SEP_IOCTL_FUZZ_CALLS
-#     calls), the bad-input table check, the benchmark smoke runs and, last
-#     (it unloads and reloads the module), the unload-against-a-pending-
-#     fput check (sep_unload, $SEP_UNLOAD_ROUNDS race rounds).
+#     ($SEP_STRESS_SECS s each), random topologies with cycles through real
+#     epolls under a progress watchdog ($SEP_TOPO_SECS s, then briefly with
+#     real epolls only), the ioctl fuzzer ($SEP_IOCTL_FUZZ_CALLS calls), the
+#     bad-input table check, the benchmark smoke runs and, last (it unloads
+#     and reloads the module), the unload-against-a-pending-fput check
+#     (sep_unload, $SEP_UNLOAD_ROUNDS race rounds).
 # scripts/check.sh parses both.
 
 t=${SEP_KSFT_TIMEOUT:-600}
@@ -37,6 +39,8 @@ extra scenarios /selftests/sep-scenario -q /selftests/scenarios
 extra fuzz /selftests/sep_fuzz -q -s "${SEP_FUZZ_SEED:-1}" -n "${SEP_FUZZ_OPS:-200000}"
 extra stress /selftests/sep_stress -t "${SEP_STRESS_SECS:-5}"
 extra cycle-stress /selftests/sep_stress -X "${SEP_STRESS_SECS:-5}"
+extra topo /selftests/sep_topo -q -s "${SEP_FUZZ_SEED:-1}" -t "${SEP_TOPO_SECS:-4}" -r 1
+extra topo-real /selftests/sep_topo -R -q -s "${SEP_FUZZ_SEED:-1}" -t 2 -r 0.5
 extra ioctl-fuzz /selftests/sep_ioctl_fuzz -q -s "${SEP_FUZZ_SEED:-1}" -n "${SEP_IOCTL_FUZZ_CALLS:-100000}"
 extra bad-input /selftests/sep_bad_input
 extra bench /selftests/sep_bench -q

@@ -28,6 +28,7 @@
 #
 # Exit status: CMD's status, or 124 on timeout, or 125 when the VM failed
 # (panic, Oops, WARNING, BUG, KASAN/UBSAN/kmemleak/lockdep report, hung task,
+# soft or hard lockup, RCU stall,
 # missing "@@SEP-EXIT" sentinel, insmod failure).  Then the last 60 console
 # lines are printed to stderr.  Logs: build/vm/<kernel>-<time>.log (console)
 # and .out (CMD output).  SHADOW_EPOLL_KVM=1 uses KVM instead of TCG.
@@ -247,7 +248,8 @@ SPLAT='Kernel panic|Oops[: ]|WARNING:|BUG:|kernel BUG at|general protection faul
 SPLAT+='KASAN:|UBSAN:|KFENCE:|suspected memory leak|unreferenced object|'
 SPLAT+='possible recursive locking|circular locking dependency|inconsistent lock state|'
 SPLAT+='suspicious RCU usage|possible irq lock inversion|bad unlock balance|'
-SPLAT+='blocked for more than|soft lockup|hard LOCKUP|detected stalls?|Call Trace:|'
+SPLAT+='blocked for more than|soft lockup|hard LOCKUP|detected stalls?|self-detected stall|'
+SPLAT+='rcu: INFO:|Call Trace:|'
 SPLAT+='list_(add|del) corruption|double fault'
 reason=
 rc=$(sed -n 's/.*@@SEP-EXIT \([0-9]*\).*/\1/p' "$LOG" | tail -n 1)
