@@ -96,6 +96,15 @@ static int __init sep_init(void)
 {
 	int error;
 
+	/*
+	 * Wakeup chains keep per-CPU state under spinlocks, and deferred
+	 * wakeups run in hard irq context: neither holds where spinlocks
+	 * sleep.
+	 */
+	if (IS_ENABLED(CONFIG_PREEMPT_RT)) {
+		pr_err("PREEMPT_RT kernels are not supported\n");
+		return -EOPNOTSUPP;
+	}
 	if (dev_mode & ~0666) {
 		pr_err("dev_mode %#o: only read/write bits may be given\n",
 		       dev_mode);

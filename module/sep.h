@@ -39,8 +39,8 @@
  * the watched file's wait-queue locks; it is never taken in IRQ context.
  *
  * Poller wakeups (@poll_wait) nest inside the waking queue's lock; a chain
- * of them crosses between instances and real epolls at most once, later
- * crossings run from an irq_work (watch.c, "Wakeups through real epolls").
+ * never passes from a real epoll into an instance synchronously (that step
+ * runs from an irq_work: watch.c, "Wakeups through real epolls").
  * sep_users_lock (instance.c) is irq-safe: an instance's last reference may
  * be dropped by that irq_work.
  */

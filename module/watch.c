@@ -71,24 +71,24 @@ static DEFINE_PER_CPU(int, sep_wake_nests);
  * instance) cannot be refused at ADD time (see instance.c, "Polls of an
  * instance from outside").  Its wakeup would run R's callback, then ours,
  * then R's again on the same CPU, re-taking R's poll_wait lock: a hard
- * lockup.  Every such cycle crosses between the module and real epolls at
- * least twice, so a synchronous chain crosses at most once:
- *  - a chain that entered the module from a real epoll (an item watching one
- *    fired; @sep_wake_from_real marks the rest of the chain) does not leave
- *    it for a real epoll: an instance a real epoll watches (its file's f_ep
- *    is set) has its pollers woken later;
- *  - a chain that left the module for a real epoll (@sep_wake_nests shows a
- *    poller wakeup of ours below us) does not enter it again: the instance
- *    whose item watches the real epoll has its pollers woken later.
- * "Later" is an irq_work, with a clean stack and no lock held.  A cycle then
- * goes round once per deferral; @sep_wake_hops counts the deferrals of a chain and
- * SEP_MAX_DEFER_HOPS ends it.  Legal chains are not affected by the bound:
- * each deferral is one real epoll -> instance -> real epoll crossing, and a
- * chain with more crossings than that is documented as cut (README).
+ * lockup; and two CPUs starting the same cycle at different points would
+ * take an instance's and a real epoll's poll_wait locks in opposite orders.
+ *
+ * So a wakeup never crosses from a real epoll into the module synchronously:
+ * when an item watching a real epoll fires, its instance's pollers are woken
+ * from an irq_work, with a clean stack and no lock held (the instance's
+ * waiters, @wq, are still woken at once).  A synchronous chain then takes
+ * instance poll_wait locks (in the order of the instance graph, which ELOOP
+ * keeps acyclic) strictly before real epoll poll_wait locks (in the kernel's
+ * own acyclic order): no lock cycle can form, and no test of the topology is
+ * made that a concurrent epoll_ctl() could make stale.  Every cycle through
+ * a real epoll defers once per round; @sep_wake_hops counts the deferrals
+ * of a chain and SEP_MAX_DEFER_HOPS ends it.  Legal chains are not affected
+ * by the bound unless they cross from a real epoll into an instance more
+ * often than that (documented in the README).
  * Deferred wakes of one instance are merged while one is pending.
  */
 #define SEP_MAX_DEFER_HOPS	(2 * SEP_MAX_NESTS + 2)
-static DEFINE_PER_CPU(bool, sep_wake_from_real);
 static DEFINE_PER_CPU(u8, sep_wake_hops);
 static DEFINE_PER_CPU(struct llist_head, sep_defer_list);
 static DEFINE_PER_CPU(struct irq_work, sep_defer_work);
@@ -264,16 +264,18 @@ static void sep_defer_run(struct irq_work *work)
 	llist_for_each_entry_safe(ep, next, list, defer_node) {
 		extra = test_and_clear_bit(SEP_DEFER_URING, &ep->defer) ?
 			EPOLL_URING_WAKE : 0;
-		old = this_cpu_read(sep_wake_hops);
-		this_cpu_write(sep_wake_hops, READ_ONCE(ep->defer_hops));
 		/* From here on a request queues a new wake. */
 		clear_bit_unlock(SEP_DEFER_PENDING, &ep->defer);
 		/*
 		 * Pairs with the fully ordered test_and_set_bit() of a
 		 * request: it either queues a new wake, or the pollers we
-		 * wake now see the event that it followed.
+		 * wake now see the event that it followed.  The hop count is
+		 * read after the clear, so a request merged just before it
+		 * (which may have lowered the count) is not cut early.
 		 */
 		smp_mb__after_atomic();
+		old = this_cpu_read(sep_wake_hops);
+		this_cpu_write(sep_wake_hops, READ_ONCE(ep->defer_hops));
 		sep_poll_safewake(ep, NULL, extra);
 		this_cpu_write(sep_wake_hops, old);
 		sep_instance_put(ep);
@@ -300,32 +302,16 @@ static void sep_defer_sync(void)
 }
 
 /*
- * Wake @ep's pollers from a callback, deferring a second crossing between
- * the module and real epolls (see "Wakeups through real epolls").
- * Context: the watched queue's lock is held (preemption off), so the
- * per-CPU chain state is this chain's.
+ * Wake @ep's pollers from a callback: synchronously, unless the wakeup
+ * comes from a real epoll (see "Wakeups through real epolls").
  */
 static void sep_propagate(struct sep_instance *ep, struct sep_item *item,
 			  __poll_t extra)
 {
-	bool old = this_cpu_read(sep_wake_from_real), from_real = old;
-
-	if (item->real_epoll) {
-		/* Real epoll -> us, after the chain had left us for it. */
-		if (this_cpu_read(sep_wake_nests))
-			goto defer;
-		from_real = true;
-	}
-	/* Us -> a real epoll, after the chain came from one. */
-	if (from_real && READ_ONCE(ep->file->f_ep))
-		goto defer;
-
-	this_cpu_write(sep_wake_from_real, from_real);
-	sep_poll_safewake(ep, item, extra);
-	this_cpu_write(sep_wake_from_real, old);
-	return;
-defer:
-	sep_defer_wake(ep, extra);
+	if (item->real_epoll)
+		sep_defer_wake(ep, extra);
+	else
+		sep_poll_safewake(ep, item, extra);
 }
 
 /*
