@@ -26,13 +26,15 @@
  *  chain_race             no cycle: S2 watches S1, S1 watches R and a pipe,
  *                         R the pipe; two threads wait on and poll all of
  *                         them and feed the pipe for 3 s.
+ *  sandwich_mod           no cycle: S0 watches R, R watches S2; one thread
+ *                         MODs S2 in R, one waits on S0, for 3 s.
  *
  * Order matters on a module that still learns what an in-tree epoll is from
  * a name: after fifo_named_eventpoll failed, in-tree epolls are no longer
  * recognised and poll_through_real passes by accident; run it alone
  * (cycle_test -t poll_through_real) on a fresh module to see it fail there.
  *
- * The last three run in a child process that the test waits for at most
+ * The last four run in a child process that the test waits for at most
  * CHILD_TIMEOUT seconds: a child stuck in the kernel (D state) cannot be
  * killed, so it is reported (state and wchan of each thread), abandoned, and
  * the test fails instead of hanging the whole run.
@@ -512,6 +514,99 @@ TEST(chain_race)
 	int rc = run_bounded(chain_race_child, CHILD_TIMEOUT);
 
 	EXPECT_NE(-1, rc) TH_LOG("S2{S1} S1{R,pipe} R{pipe}, no cycle: the child hung");
+	EXPECT_EQ(0, rc) TH_LOG("child exit %d", rc);
+}
+
+/* ---------------------------------------------------------- sandwich_mod */
+
+static atomic_bool sw_stop;
+static int sw_s0, sw_r1, sw_s2, sw_e;
+
+static void *sw_io(void *p)
+{
+	uint64_t v = 1;
+	int n = 0;
+
+	(void)p;
+	while (!atomic_load(&sw_stop)) {
+		if (n++ % 2)
+			(void)!read(sw_e, &v, 8);
+		else
+			(void)!write(sw_e, &v, 8);
+		v = 1;
+	}
+	return NULL;
+}
+
+static void *sw_mod(void *p)
+{
+	uint32_t m = 0;
+
+	(void)p;
+	while (!atomic_load(&sw_stop)) {
+		rctl(sw_r1, EPOLL_CTL_MOD, sw_s2,
+		     EPOLLIN | (m++ & 1 ? EPOLLET | EPOLLONESHOT : EPOLLRDHUP), 5);
+	}
+	return NULL;
+}
+
+static void *sw_wait(void *p)
+{
+	struct epoll_event ev[4];
+	int n = 0;
+
+	(void)p;
+	while (!atomic_load(&sw_stop))
+		sep_shadow()->wait(sw_s0, ev, 4, n++ % 3);
+	return NULL;
+}
+
+/*
+ * No cycle: S0 watches real R1, R1 watches S2; S2 and R1 watch a readable
+ * eventfd, each watch once more through a dup.  One thread MODs S2 in R1,
+ * one waits on S0, one feeds the eventfd: the shape of a stall sep_topo -A
+ * found (MOD(R1, S2) and WAIT(S0) stuck); this alone has not hung it yet.
+ */
+static int sandwich_mod_child(void)
+{
+	int e = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_t th[3];
+	double t0;
+
+	sw_r1 = epoll_create1(EPOLL_CLOEXEC);
+	sw_s0 = sep_shadow()->create(EPOLL_CLOEXEC);
+	sw_s2 = sep_shadow()->create(EPOLL_CLOEXEC);
+	if (e < 0 || sw_r1 < 0 || sw_s0 < 0 || sw_s2 < 0)
+		return 2;
+	if (sctl(sw_s2, EPOLL_CTL_ADD, e, EPOLLIN | EPOLLPRI, 1) ||
+	    rctl(sw_r1, EPOLL_CTL_ADD, e, EPOLLIN | EPOLLONESHOT, 2) ||
+	    rctl(sw_r1, EPOLL_CTL_ADD, sw_s2, EPOLLIN | EPOLLRDHUP, 3) ||
+	    sctl(sw_s0, EPOLL_CTL_ADD, sw_r1, EPOLLIN | EPOLLET, 4))
+		return 3;
+	/* a second registration of each through a dup, as sep_topo had */
+	if (rctl(sw_r1, EPOLL_CTL_ADD, dup(sw_s2), EPOLLIN, 6) ||
+	    sctl(sw_s0, EPOLL_CTL_ADD, dup(sw_r1), EPOLLIN, 7))
+		return 3;
+	sw_e = e;
+	if (pthread_create(&th[0], NULL, sw_mod, NULL) ||
+	    pthread_create(&th[1], NULL, sw_wait, NULL) ||
+	    pthread_create(&th[2], NULL, sw_io, NULL))
+		return 4;
+	t0 = sep_now_ms();
+	while (sep_now_ms() - t0 < 3000)
+		usleep(50000);
+	atomic_store(&sw_stop, true);
+	pthread_join(th[0], NULL);
+	pthread_join(th[1], NULL);
+	pthread_join(th[2], NULL);
+	return 0;
+}
+
+TEST(sandwich_mod)
+{
+	int rc = run_bounded(sandwich_mod_child, CHILD_TIMEOUT);
+
+	EXPECT_NE(-1, rc) TH_LOG("S0{R1} R1{S2,e} S2{e}, no cycle, MOD(R1,S2) || WAIT(S0): the child hung");
 	EXPECT_EQ(0, rc) TH_LOG("child exit %d", rc);
 }
 
