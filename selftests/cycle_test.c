@@ -610,4 +610,128 @@ TEST(sandwich_mod)
 	EXPECT_EQ(0, rc) TH_LOG("child exit %d", rc);
 }
 
+/*
+ * Two CPUs entering one cycle at different points (found by review): S1
+ * watches R and e1, S2 watches S1, R watches S2 and e2; one thread writes
+ * e1 (e1 -> S1 -> S2 -> R -> ...), another e2 (e2 -> R -> S1 -> ...).  If
+ * each chain may cross between the module and real epolls once, they take
+ * S1's and R's poll_wait locks in opposite orders: both CPUs spin forever.
+ */
+static atomic_bool ab_stop;
+static int ab_e[2];
+
+static void *ab_write(void *p)
+{
+	int e = ab_e[(long)p];
+	uint64_t one = 1, v;
+
+	while (!atomic_load(&ab_stop)) {
+		if (write(e, &one, 8) != 8)
+			break;
+		(void)!read(e, &v, 8);
+	}
+	return NULL;
+}
+
+static int two_cpu_cycle_child(void)
+{
+	const struct sep_backend *sh = sep_shadow();
+	int r = epoll_create1(EPOLL_CLOEXEC);
+	int s1 = sh->create(EPOLL_CLOEXEC), s2 = sh->create(EPOLL_CLOEXEC);
+	pthread_t t[2];
+	long i;
+
+	ab_e[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ab_e[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (r < 0 || s1 < 0 || s2 < 0 || ab_e[0] < 0 || ab_e[1] < 0)
+		return 2;
+	if (sctl(s1, EPOLL_CTL_ADD, r, EPOLLIN, 1) ||
+	    sctl(s1, EPOLL_CTL_ADD, ab_e[0], EPOLLIN, 2) ||
+	    sctl(s2, EPOLL_CTL_ADD, s1, EPOLLIN, 3) ||
+	    rctl(r, EPOLL_CTL_ADD, ab_e[1], EPOLLIN, 5))
+		return 3;
+	if (rctl(r, EPOLL_CTL_ADD, s2, EPOLLIN, 4) && errno != ELOOP)
+		return 4;
+	for (i = 0; i < 2; i++)
+		if (pthread_create(&t[i], NULL, ab_write, (void *)i))
+			return 5;
+	sleep(3);
+	atomic_store(&ab_stop, true);
+	for (i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}
+
+TEST(two_cpu_cycle)
+{
+	int rc = run_bounded(two_cpu_cycle_child, CHILD_TIMEOUT);
+
+	EXPECT_NE(-1, rc) TH_LOG("S1{R,e1} S2{S1} R{S2,e2}, two writers: the child hung");
+	EXPECT_EQ(0, rc) TH_LOG("child exit %d", rc);
+}
+
+/*
+ * A real epoll ADD racing a wakeup (found by review): S0 watches S1, S1
+ * watches R, R watches e; one thread writes e, another toggles
+ * epoll_ctl(R, ADD/DEL, S1).  A wakeup that decided from S1's f_ep that no
+ * real epoll watches S1 could meet R's entry hooked meanwhile and re-take
+ * R's poll_wait lock on the same CPU.
+ */
+static atomic_bool fr_stop;
+static int fr_s1, fr_r, fr_e;
+
+static void *fr_write(void *p)
+{
+	uint64_t one = 1, v;
+
+	while (!atomic_load(&fr_stop)) {
+		if (write(fr_e, &one, 8) != 8)
+			break;
+		(void)!read(fr_e, &v, 8);
+	}
+	return p;
+}
+
+static void *fr_toggle(void *p)
+{
+	while (!atomic_load(&fr_stop)) {
+		rctl(fr_r, EPOLL_CTL_ADD, fr_s1, EPOLLIN, 1);
+		rctl(fr_r, EPOLL_CTL_DEL, fr_s1, 0, 0);
+	}
+	return p;
+}
+
+static int real_add_race_child(void)
+{
+	const struct sep_backend *sh = sep_shadow();
+	int s0 = sh->create(EPOLL_CLOEXEC);
+	pthread_t a, b;
+
+	fr_s1 = sh->create(EPOLL_CLOEXEC);
+	fr_r = epoll_create1(EPOLL_CLOEXEC);
+	fr_e = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s0 < 0 || fr_s1 < 0 || fr_r < 0 || fr_e < 0)
+		return 2;
+	if (sctl(s0, EPOLL_CTL_ADD, fr_s1, EPOLLIN, 1) ||
+	    sctl(fr_s1, EPOLL_CTL_ADD, fr_r, EPOLLIN, 2) ||
+	    rctl(fr_r, EPOLL_CTL_ADD, fr_e, EPOLLIN, 3))
+		return 3;
+	if (pthread_create(&a, NULL, fr_write, NULL) ||
+	    pthread_create(&b, NULL, fr_toggle, NULL))
+		return 5;
+	sleep(3);
+	atomic_store(&fr_stop, true);
+	pthread_join(a, NULL);
+	pthread_join(b, NULL);
+	return 0;
+}
+
+TEST(real_add_race)
+{
+	int rc = run_bounded(real_add_race_child, CHILD_TIMEOUT);
+
+	EXPECT_NE(-1, rc) TH_LOG("S0{S1} S1{R} R{e}, ADD/DEL of S1 in R racing writes: the child hung");
+	EXPECT_EQ(0, rc) TH_LOG("child exit %d", rc);
+}
+
 SEP_REQUIRE_SHADOW_MAIN
