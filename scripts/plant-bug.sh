@@ -51,7 +51,7 @@ plant() { # BUG FILE
 		sed -i '/^static void sep_settle(/,/^}/ s/list_add_tail(&item->rdllink, &ep->rdllist)/list_add(\&item->rdllink, \&ep->rdllist)/' "$2"
 		;;
 	ovf-lifo)
-		perl -0pi -e 's/(static void __sep_done_scan\(.*?\n\{\n\tstruct sep_item \*item, \*next;\n)(.*?)if \(!sep_is_linked\(item\)\)\n\t\t\tlist_add\(&item->rdllink, &ep->rdllist\);/$1\tstruct list_head *plant_pos = &ep->rdllist;\n$2if (!sep_is_linked(item)) {\n\t\t\tlist_add(&item->rdllink, plant_pos);\n\t\t\tplant_pos = &item->rdllink;\n\t\t}/s' "$2"
+		perl -0pi -e 's/(static void __sep_done_scan\(.*?\n\{\n\tstruct sep_item \*item, \*next;\n)(.*?)if \(!sep_is_linked\(item\)\) \{\n\t\t\tlist_add\(&item->rdllink, &ep->rdllist\);/$1\tstruct list_head *plant_pos = &ep->rdllist;\n$2if (!sep_is_linked(item)) {\n\t\t\tlist_add(&item->rdllink, plant_pos);\n\t\t\tplant_pos = &item->rdllink;/s' "$2"
 		;;
 	*) echo "plant-bug.sh: unknown bug $1" >&2; return 2 ;;
 	esac

@@ -56,4 +56,16 @@ static inline int sep_duo_setup(struct sep_duo *d, int n, int type, int mode,
 	return 0;
 }
 
+/*
+ * SEP_QUICK=1 (the debug-kernel layer) skips the tests whose point is size
+ * or timing: KASAN and lockdep under TCG make them take minutes there, and
+ * they run whole in the kselftest layer of every test kernel.
+ */
+static inline bool sep_quick(void)
+{
+	const char *q = getenv("SEP_QUICK");
+
+	return q && *q && strcmp(q, "0");
+}
+
 #endif /* SEP_TEST_H */
