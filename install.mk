@@ -137,4 +137,8 @@ uninstall-user:
 		if [ -e "$$f" ]; then echo "rm $$f"; rm -f "$$f"; fi; done
 	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
-.PHONY: install uninstall install-module uninstall-module install-build install-user uninstall-user
+# For scripts/install-check.sh: the modules, as paths under INSTALL_MOD_DIR.
+install-list-modules:
+	@printf '%s\n' $(MOD_KOS)
+
+.PHONY: install-list-modules install uninstall install-module uninstall-module install-build install-user uninstall-user
