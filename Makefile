@@ -98,14 +98,14 @@ plant:
 debug-check: deps
 	@scripts/debug-check.sh --stress "$(or $(STRESS),30)" --fuzz "$(or $(FUZZ),100000)"
 
-# The DKMS source tree: dkms.conf, VERSION, the Kbuild files and the
-# directories the top Kbuild builds the module from (see install.mk), and
-# include/ (the uapi header).
+# The DKMS source tree: dkms.conf, VERSION, the Kbuild files, the
+# directories the top Kbuild names (install.mk; only the module is built, but
+# kbuild's "clean" visits every one) and include/ (the uapi header).
 DKMS_SRC = build/dkms/shadow-epoll-$(VERSION)
 dkms-src:
 	@rm -rf "$(DKMS_SRC)" && mkdir -p "$(DKMS_SRC)"
 	rsync -a --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' --exclude='.*' \
-		dkms.conf VERSION Kbuild Kconfig include $(MOD_SUBDIRS) "$(DKMS_SRC)/"
+		dkms.conf VERSION Kbuild Kconfig include $(KBUILD_SUBDIRS) "$(DKMS_SRC)/"
 	@echo "dkms-src: $(DKMS_SRC)"
 
 dkms-deb: dkms-src

@@ -47,6 +47,8 @@ MODDEST := /lib/modules/$(KVER)/$(INSTALL_MOD_DIR)
 kbuild_objs = $(shell sed -n 's/^obj-$$(CONFIG_SHADOW_EPOLL)[[:space:]]*+=//p' $(1))
 MOD_SUBDIRS := $(patsubst %/,%,$(call kbuild_objs,Kbuild))
 MOD_KOS := $(foreach d,$(MOD_SUBDIRS),$(addprefix $(d)/,$(basename $(call kbuild_objs,$(d)/Kbuild))))
+# Every directory the top Kbuild names (kbuild's "clean" visits them all).
+KBUILD_SUBDIRS := $(patsubst %/,%,$(shell sed -n 's/^obj-[^+]*+=//p' Kbuild))
 
 UAPI_HDRS := $(wildcard include/uapi/linux/*.h)
 LIB_HDRS := $(wildcard tools/lib/*.h)
