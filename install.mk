@@ -38,7 +38,12 @@ PKGDATA := $(DATADIR)/shadow-epoll
 MANIFEST := $(PKGDATA)/installed-dirs
 INSTALL_BUILD := $(CURDIR)/build/install
 TOOLS_OUT := $(CURDIR)/build/tools
-MOD_BUILD := $(INSTALL_BUILD)/mod-$(KVER)
+# The module is built where "make" and the VMs build it (build/mod-<release>,
+# reused when the sources did not change), unless KDIR has KUnit: then the
+# KUnit module would be built there too, and installing it is not wanted.
+MOD_KUNIT := $(shell grep -qE '^CONFIG_KUNIT=[ym]' "$(KDIR)/.config" 2>/dev/null && echo y)
+MOD_BUILD := $(if $(MOD_KUNIT),$(INSTALL_BUILD)/mod-$(KVER),$(CURDIR)/build/mod-$(KVER))
+MOD_BUILD_ARGS := $(if $(MOD_KUNIT),CONFIG_SHADOW_EPOLL_KUNIT_TEST=)
 MODDEST := /lib/modules/$(KVER)/$(INSTALL_MOD_DIR)
 
 # The modules and their directories, from the Kbuild files: the directories
@@ -69,11 +74,11 @@ uninstall: uninstall-module uninstall-user
 	@scripts/install-dirs.sh remove "$(MANIFEST)" "$(D)"
 
 # --- the module ---------------------------------------------------------------
-# Built in its own directory without the KUnit module; signed by
-# modules_install only if KDIR has the signing key (Debian's headers do not).
+# Signed by modules_install only if KDIR has the signing key (Debian's
+# headers do not).
 install-module:
 	@[ -f "$(KDIR)/Makefile" ] || { echo "install: no kernel build tree at $(KDIR) (set KDIR=)" >&2; exit 1; }
-	SEP_MOD_DIR="$(MOD_BUILD)" scripts/build-module.sh "$(KVER)" "$(KDIR)" CONFIG_SHADOW_EPOLL_KUNIT_TEST=
+	SEP_MOD_DIR="$(MOD_BUILD)" scripts/build-module.sh "$(KVER)" "$(KDIR)" $(MOD_BUILD_ARGS)
 	@scripts/install-dirs.sh add "$(MANIFEST)" "$(D)" $(addprefix $(MODDEST)/,$(MOD_SUBDIRS))
 	key=$$(sed -n 's/^CONFIG_MODULE_SIG_KEY="\(.*\)"$$/\1/p' "$(KDIR)/.config" 2>/dev/null); \
 	case $$key in pkcs11:*|/*) ;; *) key="$(KDIR)/$$key" ;; esac; \
