@@ -37,16 +37,8 @@ if ! command -v dkms >/dev/null; then
 	DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -q --no-install-recommends dkms
 fi
 
-pass=0 fail=0
-result() { # NAME STATUS DETAIL
-	if (($2 == 0)); then
-		echo "ok $1${3:+ # $3}"
-		pass=$((pass + 1))
-	else
-		echo "not ok $1${3:+ # $3}"
-		fail=$((fail + 1))
-	fi
-}
+# shellcheck disable=SC1091 # result NAME STATUS DETAIL
+source scripts/result.sh
 
 make -s dkms-src >/dev/null
 version=$(<VERSION)

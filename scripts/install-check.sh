@@ -73,14 +73,8 @@ D=$(mktemp -d "${TMPDIR:-/tmp}/sep-install.XXXXXX")
 cleanup() { ((keep)) || rm -rf "$D"; }
 trap cleanup EXIT
 
-pass=0 fail=0 skip=0
-result() { # NAME STATUS(0 ok, 1 fail, 2 skip) [DETAIL]
-	case $2 in
-	0) echo "ok $1${3:+ # $3}"; pass=$((pass + 1)) ;;
-	2) echo "skip $1${3:+ # $3}"; skip=$((skip + 1)) ;;
-	*) echo "not ok $1${3:+ # $3}"; fail=$((fail + 1)) ;;
-	esac
-}
+# shellcheck disable=SC1091 # result NAME STATUS [DETAIL], skipped NAME [DETAIL]
+source scripts/result.sh
 check() { # NAME CMD...: result by exit status; output to the log
 	local name=$1 st=0
 	shift
@@ -129,7 +123,7 @@ tree_module() {
 if [[ -n $KVER && $target == install ]]; then
 	check tree-module tree_module
 else
-	result tree-module 2 "kernel $ksel not installed"
+	skipped tree-module "kernel $ksel not installed"
 fi
 
 tree_files() {
@@ -208,7 +202,7 @@ if ((n == 0)); then
 fi
 for ((i = 1; i <= n; i++)); do
 	if ! grep -q 'main *(' "$D/example-$i.c"; then
-		result "readme-example-$i" 2 "a fragment, no main()"
+		skipped "readme-example-$i" "a fragment, no main()"
 		continue
 	fi
 	check "readme-example-$i" compile_installed "$D/example-$i.c" "$D/example-$i"
@@ -217,7 +211,7 @@ for ((i = 1; i <= n; i++)); do
 	elif [[ -c /dev/shadow_epoll ]]; then
 		check "readme-run-$i" env LD_LIBRARY_PATH="$P/lib" "$D/example-$i"
 	else
-		result "readme-run-$i" 2 "no /dev/shadow_epoll here"
+		skipped "readme-run-$i" "no /dev/shadow_epoll here"
 	fi
 done
 
