@@ -17,6 +17,13 @@
 #                      (ARGS=-q: the smoke run of make check)
 #   make plant [BUGS='lt-head ovf-lifo']  the fuzzer against planted bugs
 #                      (scripts/plant-bug.sh: private module copies)
+#   make install       the module for KDIR (+ depmod), udev rule, headers,
+#                      libshadow_epoll + shadow_epoll.pc, the LD_PRELOAD shim,
+#                      the tools, the scenario corpus, man pages (install.mk;
+#                      DESTDIR=, PREFIX= default /usr/local); make uninstall
+#   make dkms-src      a clean DKMS source tree in build/dkms/shadow-epoll-<version>
+#                      ("dkms add" it; dkms.conf; the version is the VERSION file)
+#   make dkms-deb      shadow-epoll-dkms_<version>_all.deb from it (dpkg-deb)
 #   make clean         remove build/
 #
 # Variables:
@@ -91,7 +98,23 @@ plant:
 debug-check: deps
 	@scripts/debug-check.sh --stress "$(or $(STRESS),30)" --fuzz "$(or $(FUZZ),100000)"
 
+# The DKMS source tree: dkms.conf, VERSION, the Kbuild files, the
+# directories the top Kbuild names (install.mk; only the module is built, but
+# kbuild's "clean" visits every one) and include/ (the uapi header).
+DKMS_SRC = build/dkms/shadow-epoll-$(VERSION)
+dkms-src:
+	@rm -rf "$(DKMS_SRC)" && mkdir -p "$(DKMS_SRC)"
+	rsync -a --exclude='*.o' --exclude='*.ko' --exclude='*.mod*' --exclude='.*' \
+		dkms.conf VERSION Kbuild Kconfig include $(KBUILD_SUBDIRS) "$(DKMS_SRC)/"
+	@echo "dkms-src: $(DKMS_SRC)"
+
+dkms-deb: dkms-src
+	@scripts/dkms-deb.sh "$(DKMS_SRC)" build/dkms
+
 clean:
 	rm -rf build
 
-.PHONY: all modules deps run check style kunit selftests vm fuzz bench plant debug-check clean
+.PHONY: all modules deps run check style kunit selftests vm fuzz bench plant debug-check \
+	dkms-src dkms-deb clean
+
+include install.mk

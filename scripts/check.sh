@@ -16,6 +16,12 @@
 #              scripts/ksft-guest.sh): the scenario corpus (one result per
 #              scenario), the differential fuzzer, stress, ioctl fuzz and
 #              the benchmark smoke run (one result each, by exit status).
+#   install    scripts/install-check.sh: make install into a scratch DESTDIR
+#              (the module for 6.1, as the kselftests built it), README's
+#              C example compiled with pkg-config against the installed
+#              tree, man --warnings on every page, make uninstall leaves
+#              nothing (its last line: "install: N passed, N failed, N
+#              skipped"; about 5 s, 20-40 s with a cold module build)
 #   plant      scripts/plant-bug.sh on SEP_PLANT_KERNEL (default 6.12), seeds
 #              SEP_PLANT_SEEDS (default "1 2 3 4"): the differential fuzzer
 #              against private module copies with a planted bug; one result
@@ -26,7 +32,7 @@
 # Prints a summary per layer and ends with exactly one line
 # "N passed, N failed, N skipped" (the sums); exits non-zero if anything failed.
 # Logs: build/check/.  Environment: SEP_CHECK_KERNELS (default "6.1 6.12"),
-# SEP_CHECK_LAYERS (default "style kunit-cache kunit kselftest plant debug"), SEP_KSFT_TIMEOUT (per
+# SEP_CHECK_LAYERS (default "style kunit-cache kunit kselftest install plant debug"), SEP_KSFT_TIMEOUT (per
 # program, default 600 s), SEP_VM_TIMEOUT (per VM, default 1800 s).
 
 set -euo pipefail
@@ -38,7 +44,7 @@ mkdir -p "$LOGS"
 rm -f build/check-summary
 P=0 F=0 S=0
 summary=()
-LAYERS=" ${SEP_CHECK_LAYERS:-style kunit-cache kunit kselftest plant debug} "
+LAYERS=" ${SEP_CHECK_LAYERS:-style kunit-cache kunit kselftest install plant debug} "
 
 add() { # LAYER PASSED FAILED SKIPPED
 	P=$((P + $2)) F=$((F + $3)) S=$((S + $4))
@@ -195,6 +201,22 @@ if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
 			((kp + kf == 0)) || add "programs $k" "$kp" "$kf" "$ks"
 			grep -E '^(fuzz|stress|scenarios|bench: .*= )' "$log" | sed "s/^/  [$k] /" || true
 		done
+	fi
+fi
+
+# --- install: make install / uninstall into a scratch DESTDIR -----------------
+# After the kselftests: the module they built for 6.1 (build/mod-<release>)
+# is the one installed, so this layer only copies files.
+if [[ $LAYERS == *" install "* && -x scripts/install-check.sh ]]; then
+	echo "== install"
+	run "$LOGS/install.log" scripts/install-check.sh
+	line=$(grep -E '^install: [0-9]+ passed, [0-9]+ failed' "$LOGS/install.log" | tail -n 1 || true)
+	if [[ $line =~ ^install:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
+		ip=${BASH_REMATCH[1]} ifl=${BASH_REMATCH[2]} is=${BASH_REMATCH[4]:-0}
+		((rc == 0 || ifl > 0)) || ifl=1
+		add install "$ip" "$ifl" "$is"
+	else
+		add install 0 1 0
 	fi
 fi
 

@@ -15,17 +15,8 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$REPO"
 LOGS=build/style
 mkdir -p "$LOGS"
-pass=0 fail=0
-
-result() { # NAME STATUS DETAIL
-	if (($2 == 0)); then
-		echo "ok $1${3:+ # $3}"
-		pass=$((pass + 1))
-	else
-		echo "not ok $1${3:+ # $3}"
-		fail=$((fail + 1))
-	fi
-}
+# shellcheck disable=SC1091 # scripts/result.sh: result NAME STATUS DETAIL
+source scripts/result.sh
 
 show() { # LOG: the offending lines, for the person reading CI output
 	grep -E "$2" "$1" | head -n 40 | sed 's/^/#   /'
