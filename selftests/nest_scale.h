@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shep_util.h"
+
 #define NS_NR_OPEN	"/proc/sys/fs/nr_open"
 #define NS_SYSCTL	"/proc/sys/fs/epoll/max_user_watches"
 #define NS_PARAM	"/sys/module/shadow_epoll/parameters/max_user_watches"
@@ -147,14 +149,6 @@ static inline void ns_close_fds(int *fds, long n)
 	free(fds);
 }
 
-static inline double ns_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* An inner instance of side @s holding fds[0..n), and an empty outer one. */
 static inline int ns_prepare(const struct ns_side *s, const int *fds, long n,
 			     int *inner, int *outer)
@@ -182,11 +176,11 @@ static inline int ns_time_once(const struct ns_side *s, int inner, int outer,
 			       double *ms)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ~0ull };
-	double t0 = ns_now_ms();
+	double t0 = shep_now_ms();
 
 	if (s->ctl(outer, EPOLL_CTL_ADD, inner, &ev))
 		return -1;
-	*ms = ns_now_ms() - t0;
+	*ms = shep_now_ms() - t0;
 	return s->ctl(outer, EPOLL_CTL_DEL, inner, NULL);
 }
 
