@@ -52,6 +52,7 @@
 
 #include "libshadow_epoll.h"
 #include "shep_util.h"
+#include "../reliability/sep_rel.h"
 
 #define HOT_MAX		1024	/* largest K */
 #define SPARE		1024	/* targets of the ctl benchmark */
@@ -200,7 +201,7 @@ static long read_file(const char *path)
 
 struct side {
 	const char *name;
-	int shadow;
+	struct rel_ep rel;	/* in-tree syscalls or libshadow_epoll */
 	int ep;
 	int hot[HOT_MAX];
 	int spare[SPARE];
@@ -215,35 +216,10 @@ static void stamp(const char *what)
 	printf("[%7.1f s] %s\n", (double)(shep_now_ns() - t_start) / 1e9, what);
 }
 
-static int ep_create(struct side *s)
-{
-	if (s->shadow)
-		return shep_create(EPOLL_CLOEXEC);
-	return epoll_create1(EPOLL_CLOEXEC);
-}
-
-static inline int ep_ctl(const struct side *s, int ep, int op, int fd,
-			 uint32_t events, uint64_t data)
-{
-	struct epoll_event ev = { .events = events, .data.u64 = data };
-
-	if (!s->shadow)
-		return epoll_ctl(ep, op, fd, &ev);
-	return shep_ctl(ep, op, fd, &ev);
-}
-
-static inline int ep_wait(const struct side *s, int ep,
-			  struct epoll_event *evs, int max, int timeout)
-{
-	if (!s->shadow)
-		return epoll_wait(ep, evs, max, timeout);
-	return shep_wait(ep, evs, max, timeout);
-}
-
 static void xctl(const struct side *s, int ep, int op, int fd,
 		 uint32_t events, uint64_t data)
 {
-	if (ep_ctl(s, ep, op, fd, events, data))
+	if (rel_ctl(&s->rel, ep, op, fd, events, data))
 		die("%s: ctl op %d fd %d: %s", s->name, op, fd,
 		    strerror(errno));
 }
@@ -443,7 +419,7 @@ static void prepare(struct side *s, int k, int et)
 		drain_eventfd(s->hot[i]);
 	/* Stale queued items re-poll to 0 and are dropped. */
 	for (guard = 0; guard < 64; guard++) {
-		n = ep_wait(s, s->ep, evbuf, HOT_MAX, 0);
+		n = rel_wait(&s->rel, s->ep, evbuf, HOT_MAX, 0);
 		if (n <= 0)
 			break;
 	}
@@ -461,7 +437,7 @@ static double deliver_batch(struct side *s, long iters, void *ctx)
 	t0 = shep_now_ns();
 	for (r = 0; r < iters; r++) {
 		if (!c->et) {
-			n = ep_wait(s, s->ep, evbuf, c->m, 0);
+			n = rel_wait(&s->rel, s->ep, evbuf, c->m, 0);
 			if (n > 0)
 				events += n;
 			continue;
@@ -470,7 +446,7 @@ static double deliver_batch(struct side *s, long iters, void *ctx)
 		for (i = 0; i < c->k; i++)
 			kick(s->hot[i]);
 		for (got = 0; got < c->k; got += n) {
-			n = ep_wait(s, s->ep, evbuf, c->m, 0);
+			n = rel_wait(&s->rel, s->ep, evbuf, c->m, 0);
 			if (n <= 0)
 				break;
 		}
@@ -602,7 +578,7 @@ static void bench_ctl(long n)
 			struct side *s = &sides[(i + j) & 1];
 
 			ctl_batch(s, iters, &c);
-			if (s->shadow) {
+			if (!s->rel.kernel) {
 				b[0][i] = c.per[0];
 				b[1][i] = c.per[1];
 				b[2][i] = c.per[2];
@@ -652,11 +628,11 @@ static double floor_batch(struct side *s, long iters, void *ctx)
 			break;
 		case 1:
 			/* Fails at the first fd lookup, after the copies. */
-			ep_ctl(s, -1, EPOLL_CTL_ADD, c->fd, ev.events, 0);
+			rel_ctl(&s->rel, -1, EPOLL_CTL_ADD, c->fd, ev.events, 0);
 			break;
 		case 2:
 			/* maxevents 0: EINVAL after the argument copy. */
-			ep_wait(s, s->ep, evbuf, 0, 0);
+			rel_wait(&s->rel, s->ep, evbuf, 0, 0);
 			break;
 		}
 	}
@@ -677,7 +653,7 @@ static double shadow_floor_batch(struct side *s, long iters, void *ctx)
 	uint64_t t0 = shep_now_ns();
 	long r;
 
-	if (!s->shadow || c->what == 0)
+	if (!!s->rel.kernel || c->what == 0)
 		return floor_batch(s, iters, ctx);
 	for (r = 0; r < iters; r++) {
 		if (c->what == 1) {
@@ -810,7 +786,7 @@ static void *lat_waiter(void *arg)
 			;
 		if (l->quit)
 			break;
-		n = ep_wait(&sides[l->side], l->ep[l->side], &ev, 1, -1);
+		n = rel_wait(&sides[l->side].rel, l->ep[l->side], &ev, 1, -1);
 		l->t1 = shep_now_ns();
 		if (n != 1)
 			die("latency wait returned %d: %s", n, strerror(errno));
@@ -861,7 +837,7 @@ static void bench_latency(int cpu)
 
 	for (j = 0; j < 2; j++) {
 		v[j] = calloc(lat_samples, sizeof(double));
-		l.ep[j] = ep_create(&sides[j]);
+		l.ep[j] = rel_create(&sides[j].rel);
 		l.efd[j] = new_eventfd(0);
 		if (!v[j] || l.ep[j] < 0)
 			die("latency setup: %s", strerror(errno));
@@ -1128,10 +1104,10 @@ int main(int argc, char **argv)
 	}
 
 	sides[0].name = "in-tree";
+	sides[0].rel.kernel = true;
 	sides[1].name = "shadow";
-	sides[1].shadow = 1;
 	for (j = 0; j < 2; j++) {
-		sides[j].ep = ep_create(&sides[j]);
+		sides[j].ep = rel_create(&sides[j].rel);
 		if (sides[j].ep < 0)
 			die("%s: create: %s", sides[j].name, strerror(errno));
 	}
