@@ -173,29 +173,6 @@ static const char *human(long n, char *buf)
 	return buf;
 }
 
-static void write_file(const char *path, long val)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return;
-	fprintf(f, "%ld\n", val);
-	fclose(f);
-}
-
-static long read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 /* ------------------------------------------------------------------ */
 /* the two sides */
 
@@ -366,18 +343,18 @@ static void raise_limits(long n)
 	long need = n + 2 * (HOT_MAX + SPARE) + n / (dups_per_file ? dups_per_file : 1) + 256;
 	struct rlimit rl;
 
-	if (read_file("/proc/sys/fs/nr_open") < need)
-		write_file("/proc/sys/fs/nr_open", need);
+	if (shep_read_long("/proc/sys/fs/nr_open") < need)
+		shep_write_long("/proc/sys/fs/nr_open", need);
 	rl.rlim_cur = rl.rlim_max = need;
 	if (setrlimit(RLIMIT_NOFILE, &rl)) {
 		getrlimit(RLIMIT_NOFILE, &rl);
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (read_file("/proc/sys/fs/epoll/max_user_watches") < 4 * n)
-		write_file("/proc/sys/fs/epoll/max_user_watches", 4 * n);
-	if (read_file("/sys/module/shadow_epoll/parameters/max_user_watches") < 4 * n)
-		write_file("/sys/module/shadow_epoll/parameters/max_user_watches", 4 * n);
+	if (shep_read_long("/proc/sys/fs/epoll/max_user_watches") < 4 * n)
+		shep_write_long("/proc/sys/fs/epoll/max_user_watches", 4 * n);
+	if (shep_read_long("/sys/module/shadow_epoll/parameters/max_user_watches") < 4 * n)
+		shep_write_long("/sys/module/shadow_epoll/parameters/max_user_watches", 4 * n);
 }
 
 /* ------------------------------------------------------------------ */

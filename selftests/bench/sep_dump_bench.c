@@ -50,37 +50,14 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static void write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f) {
-		fprintf(f, "%ld\n", v);
-		fclose(f);
-	}
-}
-
 static int raise_limits(long n)
 {
 	struct rlimit rl = { .rlim_cur = n + 64, .rlim_max = n + 64 };
 
-	if (read_long("/proc/sys/fs/nr_open") < n + 64)
-		write_long("/proc/sys/fs/nr_open", n + 64);
-	if (read_long(PARAM) < n)
-		write_long(PARAM, n);
+	if (shep_read_long("/proc/sys/fs/nr_open") < n + 64)
+		shep_write_long("/proc/sys/fs/nr_open", n + 64);
+	if (shep_read_long(PARAM) < n)
+		shep_write_long(PARAM, n);
 	return setrlimit(RLIMIT_NOFILE, &rl);
 }
 

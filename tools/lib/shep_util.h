@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * shep_util.h: the few helpers every program built on libshadow_epoll
- * needs and none should copy: the monotonic clock and errno names.  Used by
+ * shep_util.h: the few helpers the programs built on libshadow_epoll need
+ * and none should copy: the monotonic clock, errno names, and a number in a
+ * /proc or /sys file (the limits the tests and benchmarks raise).  Used by
  * the tools (scenario runner, LD_PRELOAD shim) and the test programs
  * (selftests, fuzzer, reliability, bench).  Header only, not installed and
  * not part of the library's API.
@@ -11,6 +12,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 /* CLOCK_MONOTONIC in nanoseconds, milliseconds and seconds. */
@@ -64,6 +66,34 @@ static inline const char *shep_errname(int e)
 	case ELOOP: return "ELOOP";
 	}
 	return NULL;
+}
+
+/* The number in a /proc or /sys file, or -1 (absent, unreadable). */
+static inline long shep_read_long(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	long v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Write @v to a /proc or /sys file: 0, or -1 with errno. */
+static inline int shep_write_long(const char *path, long v)
+{
+	FILE *f = fopen(path, "we");
+	int r;
+
+	if (!f)
+		return -1;
+	r = fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
+	if (fclose(f))
+		r = -1;
+	return r;
 }
 
 #endif /* SHEP_UTIL_H */
