@@ -118,7 +118,7 @@ static void show_tasks(pid_t pid)
  */
 static int run_bounded(int (*fn)(void), int secs)
 {
-	double t0 = sep_now_ms();
+	double t0 = shep_now_ms();
 	pid_t pid;
 	int st;
 
@@ -128,7 +128,7 @@ static int run_bounded(int (*fn)(void), int secs)
 		return -2;
 	if (pid == 0)
 		_exit(fn());
-	while (sep_now_ms() - t0 < secs * 1000.0) {
+	while (shep_now_ms() - t0 < secs * 1000.0) {
 		if (waitpid(pid, &st, WNOHANG) == pid)
 			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 		usleep(10000);
@@ -363,8 +363,8 @@ static int mutex_cycle_child(void)
 	    pthread_create(&th[1], NULL, mc_wait, NULL) ||
 	    pthread_create(&th[2], NULL, mc_write, NULL))
 		return 6;
-	t0 = sep_now_ms();
-	while (sep_now_ms() - t0 < 3000)
+	t0 = shep_now_ms();
+	while (shep_now_ms() - t0 < 3000)
 		usleep(50000);
 	atomic_store(&mc_stop, true);
 	pthread_join(th[0], NULL);
@@ -406,8 +406,8 @@ static int wake_cycle_child(void)
 	/* the module cannot see this ADD; in-tree (the fake) refuses it */
 	if (rctl(r, EPOLL_CTL_ADD, s2, EPOLLIN, 4) && errno != ELOOP)
 		return 4;
-	t0 = sep_now_ms();
-	while (sep_now_ms() - t0 < 1000) {
+	t0 = shep_now_ms();
+	while (shep_now_ms() - t0 < 1000) {
 		struct pollfd pf[3] = {
 			{ .fd = s1, .events = POLLIN },
 			{ .fd = s2, .events = POLLIN },
@@ -500,8 +500,8 @@ static int chain_race_child(void)
 	if (pthread_create(&th[0], NULL, cr_thread, (void *)1UL) ||
 	    pthread_create(&th[1], NULL, cr_thread, (void *)2UL))
 		return 4;
-	t0 = sep_now_ms();
-	while (sep_now_ms() - t0 < 3000)
+	t0 = shep_now_ms();
+	while (shep_now_ms() - t0 < 3000)
 		usleep(50000);
 	atomic_store(&cr_stop, true);
 	pthread_join(th[0], NULL);
@@ -592,8 +592,8 @@ static int sandwich_mod_child(void)
 	    pthread_create(&th[1], NULL, sw_wait, NULL) ||
 	    pthread_create(&th[2], NULL, sw_io, NULL))
 		return 4;
-	t0 = sep_now_ms();
-	while (sep_now_ms() - t0 < 3000)
+	t0 = shep_now_ms();
+	while (shep_now_ms() - t0 < 3000)
 		usleep(50000);
 	atomic_store(&sw_stop, true);
 	pthread_join(th[0], NULL);

@@ -502,7 +502,7 @@ TEST(abi_extensible_structs)
 
 	if (!sep_shadow_is_device())
 		SKIP(return, "shadow ABI needs the module");
-	gw = sep_gateway();
+	gw = shep_gateway();
 	ASSERT_LE(0, gw);
 	EXPECT_EQ(-1, ioctl(gw, SHADOW_EPOLL_IOC_CREATE, &ca));
 	EXPECT_EQ(EINVAL, errno);
@@ -530,7 +530,7 @@ TEST(abi_wait_flags_reserved)
 
 	if (!sep_shadow_is_device())
 		SKIP(return, "shadow ABI needs the module");
-	gw = sep_gateway();
+	gw = shep_gateway();
 	ep = sep_shadow()->create(EPOLL_CLOEXEC);
 	ASSERT_LE(0, ep);
 	memset(&a, 0, sizeof(a));
@@ -559,7 +559,7 @@ TEST(abi_ready_dump_capacity)
 
 	if (!sep_shadow_is_device())
 		SKIP(return, "shadow ABI needs the module");
-	gw = sep_gateway();
+	gw = shep_gateway();
 	ep = sep_shadow()->create(EPOLL_CLOEXEC);
 	ASSERT_LE(0, ep);
 	for (i = 0; i < 3; i++) {

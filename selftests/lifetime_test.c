@@ -396,7 +396,7 @@ TEST(interest_dump)
 		SKIP(return, "INTEREST needs the module");
 	ASSERT_EQ(0, shared_setup(&sh));
 	ASSERT_LT(0, sep_fdinfo_tfd(sh.ep[0], a, sizeof(a)));
-	n = sep_interest_dump(sh.ep[1], e, 16);
+	n = shep_interest(sh.ep[1], e, 16);
 	ASSERT_EQ(6, n);
 	for (line = strtok(a, "\n"); line; line = strtok(NULL, "\n"), i++) {
 		int tfd;

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shep_util.h"
+
 #define NS_NR_OPEN	"/proc/sys/fs/nr_open"
 #define NS_SYSCTL	"/proc/sys/fs/epoll/max_user_watches"
 #define NS_PARAM	"/sys/module/shadow_epoll/parameters/max_user_watches"
@@ -39,43 +41,17 @@ struct ns_limits {
 	long nr_open, sysctl, param;
 };
 
-static inline long ns_read_long(const char *path)
-{
-	FILE *f = fopen(path, "re");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
-static inline int ns_write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "we");
-	int r;
-
-	if (!f)
-		return -1;
-	r = fprintf(f, "%ld\n", v) > 0 ? 0 : -1;
-	if (fclose(f))
-		r = -1;
-	return r;
-}
-
 /* Raise @path to at least @want; *old gets the previous value if raised. */
 static inline int ns_raise(const char *path, long want, long *old)
 {
-	long cur = ns_read_long(path);
+	long cur = shep_read_long(path);
 
 	*old = -1;
 	if (cur < 0)
 		return 0;	/* absent (no module): nothing to raise */
 	if (cur >= want)
 		return 0;
-	if (ns_write_long(path, want))
+	if (shep_write_long(path, want))
 		return -1;
 	*old = cur;
 	return 0;
@@ -108,11 +84,11 @@ static inline int ns_raise_limits(long n, struct ns_limits *l)
 static inline void ns_restore_limits(const struct ns_limits *l)
 {
 	if (l->param >= 0)
-		ns_write_long(NS_PARAM, l->param);
+		shep_write_long(NS_PARAM, l->param);
 	if (l->sysctl >= 0)
-		ns_write_long(NS_SYSCTL, l->sysctl);
+		shep_write_long(NS_SYSCTL, l->sysctl);
 	if (l->nr_open >= 0)
-		ns_write_long(NS_NR_OPEN, l->nr_open);
+		shep_write_long(NS_NR_OPEN, l->nr_open);
 }
 
 /* n fresh eventfds, or NULL (errno set, none left open). */
@@ -147,14 +123,6 @@ static inline void ns_close_fds(int *fds, long n)
 	free(fds);
 }
 
-static inline double ns_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 /* An inner instance of side @s holding fds[0..n), and an empty outer one. */
 static inline int ns_prepare(const struct ns_side *s, const int *fds, long n,
 			     int *inner, int *outer)
@@ -182,11 +150,11 @@ static inline int ns_time_once(const struct ns_side *s, int inner, int outer,
 			       double *ms)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = ~0ull };
-	double t0 = ns_now_ms();
+	double t0 = shep_now_ms();
 
 	if (s->ctl(outer, EPOLL_CTL_ADD, inner, &ev))
 		return -1;
-	*ms = ns_now_ms() - t0;
+	*ms = shep_now_ms() - t0;
 	return s->ctl(outer, EPOLL_CTL_DEL, inner, NULL);
 }
 

@@ -276,12 +276,12 @@ struct blocker {
 static void *block_fn(void *arg)
 {
 	struct blocker *k = arg;
-	double t0 = sep_now_ms();
+	double t0 = shep_now_ms();
 
 	errno = 0;
 	k->ret = k->b->wait(k->ep, k->ev, 4, 3000);
 	k->err = errno;
-	k->ms = sep_now_ms() - t0;
+	k->ms = shep_now_ms() - t0;
 	return NULL;
 }
 

@@ -91,57 +91,14 @@ const struct sep_backend sep_kernel_backend = {
 /* ------------------------------------------------------------------ */
 /* /dev/shadow_epoll. */
 
-static int gateway_fd = -1;
-
-int sep_gateway(void)
-{
-	if (gateway_fd < 0) {
-		int fd = open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
-
-		if (fd < 0)
-			return -1;
-		/* Keep it out of the low numbers the tests play with. */
-		gateway_fd = fcntl(fd, F_DUPFD_CLOEXEC, 900);
-		if (gateway_fd < 0)
-			gateway_fd = fd;
-		else
-			close(fd);
-	}
-	return gateway_fd;
-}
-
-static int d_create(int flags)
-{
-	struct shadow_epoll_create_args a = {
-		.size = sizeof(a),
-		.flags = (uint32_t)flags,
-	};
-	int gw = sep_gateway();
-
-	if (gw < 0)
-		return -1;
-	return ioctl(gw, SHADOW_EPOLL_IOC_CREATE, &a);
-}
-
-static int d_ctl(int epfd, int op, int fd, struct epoll_event *ev)
-{
-	struct shadow_epoll_ctl_args a = {
-		.size = sizeof(a),
-		.epfd = epfd,
-		.op = op,
-		.fd = fd,
-		.event = (uint64_t)(uintptr_t)ev,
-	};
-	int gw = sep_gateway();
-
-	if (gw < 0)
-		return -1;
-	return ioctl(gw, SHADOW_EPOLL_IOC_CTL, &a);
-}
-
-static int d_wait_common(int epfd, struct epoll_event *evs, int max,
-			 uint32_t flags, int timeout, const struct timespec *ts,
-			 const sigset_t *sigmask, size_t sigsetsize)
+/*
+ * The device calls are libshadow_epoll's; only epoll_pwait() and
+ * epoll_pwait2() with a caller's sigsetsize (the tests pass wrong ones) need
+ * the raw WAIT form.
+ */
+static int d_wait_raw(int epfd, struct epoll_event *evs, int max,
+		      uint32_t flags, int timeout, const struct timespec *ts,
+		      const sigset_t *sigmask, size_t sigsetsize)
 {
 	struct shadow_epoll_wait_args a = {
 		.size = sizeof(a),
@@ -154,68 +111,23 @@ static int d_wait_common(int epfd, struct epoll_event *evs, int max,
 		.sigsetsize = sigsetsize,
 		.timeout_ms = timeout,
 	};
-	int gw = sep_gateway();
 
-	if (gw < 0)
-		return -1;
-	return ioctl(gw, SHADOW_EPOLL_IOC_WAIT, &a);
-}
-
-static int d_wait(int epfd, struct epoll_event *evs, int max, int timeout)
-{
-	return d_wait_common(epfd, evs, max, 0, timeout, NULL, NULL, 0);
+	return shep_wait_raw(&a);
 }
 
 static int d_pwait(int epfd, struct epoll_event *evs, int max, int timeout,
 		   const sigset_t *sigmask, size_t sigsetsize)
 {
-	return d_wait_common(epfd, evs, max, 0, timeout, NULL, sigmask,
-			     sigsetsize);
+	return d_wait_raw(epfd, evs, max, 0, timeout, NULL, sigmask,
+			  sigsetsize);
 }
 
 static int d_pwait2(int epfd, struct epoll_event *evs, int max,
 		    const struct timespec *ts, const sigset_t *sigmask,
 		    size_t sigsetsize)
 {
-	return d_wait_common(epfd, evs, max, SHADOW_EPOLL_WAIT_TIMESPEC, 0, ts,
-			     sigmask, sigsetsize);
-}
-
-int sep_ready_dump(int epfd, struct shadow_epoll_ready_entry *e, int cap,
-		   uint32_t *dflags)
-{
-	struct shadow_epoll_dump_args a = {
-		.size = sizeof(a),
-		.epfd = epfd,
-		.count = (uint32_t)cap,
-		.entries = (uint64_t)(uintptr_t)e,
-	};
-	int gw = sep_gateway();
-
-	if (gw < 0)
-		return -1;
-	if (ioctl(gw, SHADOW_EPOLL_IOC_READY, &a) < 0)
-		return -1;
-	if (dflags)
-		*dflags = a.flags;
-	return (int)a.count;
-}
-
-int sep_interest_dump(int epfd, struct shadow_epoll_interest_entry *e, int cap)
-{
-	struct shadow_epoll_dump_args a = {
-		.size = sizeof(a),
-		.epfd = epfd,
-		.count = (uint32_t)cap,
-		.entries = (uint64_t)(uintptr_t)e,
-	};
-	int gw = sep_gateway();
-
-	if (gw < 0)
-		return -1;
-	if (ioctl(gw, SHADOW_EPOLL_IOC_INTEREST, &a) < 0)
-		return -1;
-	return (int)a.count;
+	return d_wait_raw(epfd, evs, max, SHADOW_EPOLL_WAIT_TIMESPEC, 0, ts,
+			  sigmask, sigsetsize);
 }
 
 bool sep_entry_ready(int fd, uint32_t events)
@@ -240,7 +152,7 @@ static int d_ready_order(int epfd, uint64_t *data, int max, uint32_t *dflags)
 	struct shadow_epoll_ready_entry e[256];
 	int n, i, k = 0;
 
-	n = sep_ready_dump(epfd, e, 256, dflags);
+	n = shep_ready(epfd, e, 256, dflags);
 	if (n < 0)
 		return -1;
 	if (n > 256)
@@ -255,9 +167,9 @@ const struct sep_backend sep_device_backend = {
 	.name = "shadow",
 	.is_device = true,
 	.ready_is_dump = true,
-	.create = d_create,
-	.ctl = d_ctl,
-	.wait = d_wait,
+	.create = shep_create,
+	.ctl = shep_ctl,
+	.wait = shep_wait,
 	.pwait = d_pwait,
 	.pwait2 = d_pwait2,
 	.close = k_close,
@@ -439,7 +351,7 @@ bool sep_shadow_available(void)
 {
 	if (!sep_shadow_is_device())
 		return true;
-	return access(SHADOW_EPOLL_DEVICE, F_OK) == 0 && sep_gateway() >= 0;
+	return access(SHADOW_EPOLL_DEVICE, F_OK) == 0 && shep_gateway() >= 0;
 }
 
 int sep_probe_order(const struct sep_backend *b, int epfd, uint64_t *data,
@@ -630,14 +542,6 @@ const char *sep_fmt_events(char *buf, size_t size,
 	return buf;
 }
 
-double sep_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 int sep_cmp_result(const char *what, int r0, int e0, int r1, int e1)
 {
 	if (r0 == r1 && (r0 >= 0 || e0 == e1))
@@ -666,48 +570,63 @@ int sep_cmp_bytes(const char *what, const void *a, const void *b, size_t n)
 
 /* ------------------------------------------------------------------ */
 
-int sep_duo_init(struct sep_duo *d, int n, int type)
+/* Nothing open: safe to sep_side_fini() whatever happens next. */
+static void side_reset(struct sep_side *side)
 {
-	int s, i;
+	int i;
 
-	memset(d, 0, sizeof(*d));
+	memset(side, 0, sizeof(*side));
+	for (i = 0; i < SEP_MAX_SRC; i++)
+		side->src[i].rfd = side->src[i].wfd = -1;
+	side->ep = -1;
+}
+
+int sep_side_init(struct sep_side *side, const struct sep_backend *b, int n,
+		  int type)
+{
+	int i;
+
+	side_reset(side);
 	if (n > SEP_MAX_SRC) {
 		errno = EINVAL;
 		return -1;
 	}
-	for (s = 0; s < 2; s++) {
-		struct sep_side *side = &d->s[s];
-
-		for (i = 0; i < SEP_MAX_SRC; i++)
-			side->src[i].rfd = side->src[i].wfd = -1;
-		side->ep = -1;
-	}
-	for (s = 0; s < 2; s++) {
-		struct sep_side *side = &d->s[s];
-
-		side->b = s ? sep_shadow() : sep_real();
-		side->ep = side->b->create(0);
-		if (side->ep < 0)
+	side->b = b;
+	side->ep = b->create(0);
+	if (side->ep < 0)
+		return -1;
+	side->n = n;
+	for (i = 0; i < n; i++)
+		if (sep_src_open(&side->src[i], type))
 			return -1;
-		side->n = n;
-		for (i = 0; i < n; i++)
-			if (sep_src_open(&side->src[i], type))
-				return -1;
-	}
 	return 0;
+}
+
+void sep_side_fini(struct sep_side *side)
+{
+	int i;
+
+	for (i = 0; i < side->n; i++)
+		sep_src_close(&side->src[i]);
+	if (side->ep >= 0)
+		side->b->close(side->ep);
+	side->ep = -1;
+}
+
+int sep_duo_init(struct sep_duo *d, int n, int type)
+{
+	memset(d, 0, sizeof(*d));
+	side_reset(&d->s[0]);
+	side_reset(&d->s[1]);
+	if (sep_side_init(&d->s[0], sep_real(), n, type))
+		return -1;
+	return sep_side_init(&d->s[1], sep_shadow(), n, type);
 }
 
 void sep_duo_fini(struct sep_duo *d)
 {
-	int s, i;
-
-	for (s = 0; s < 2; s++) {
-		for (i = 0; i < d->s[s].n; i++)
-			sep_src_close(&d->s[s].src[i]);
-		if (d->s[s].ep >= 0)
-			d->s[s].b->close(d->s[s].ep);
-		d->s[s].ep = -1;
-	}
+	sep_side_fini(&d->s[0]);
+	sep_side_fini(&d->s[1]);
 }
 
 int sep_duo_ctl(struct sep_duo *d, int op, int i, uint32_t events)
@@ -922,7 +841,7 @@ int sep_uffd_wait(struct sep_side *side, int max, const int *sig, int nsig,
 	if (side->b->is_device) {
 		struct shadow_epoll_ready_entry e[32];
 
-		res->dump_n = sep_ready_dump(side->ep, e, 32, &res->dump_flags);
+		res->dump_n = shep_ready(side->ep, e, 32, &res->dump_flags);
 		for (i = 0; i < res->dump_n && i < 32; i++)
 			res->dump[i] = e[i].data;
 	}
@@ -967,53 +886,6 @@ void *sep_fault_buf(int side, int room)
 /* ------------------------------------------------------------------ */
 /* Synthetic sources. */
 
-int sep_source_new(uint32_t mask)
-{
-	struct shadow_epoll_source_args a = {
-		.size = sizeof(a),
-		.flags = O_CLOEXEC,
-		.mask = mask,
-	};
-	int gw = sep_gateway();
-
-	if (gw < 0)
-		return -1;
-	return ioctl(gw, SHADOW_EPOLL_IOC_SOURCE, &a);
-}
-
-int sep_source_change(int fd, uint32_t op, uint32_t mask, uint32_t key,
-		      uint32_t flags)
-{
-	struct shadow_epoll_source_change c = {
-		.size = sizeof(c),
-		.op = op,
-		.mask = mask,
-		.key = key,
-		.flags = flags,
-	};
-
-	return ioctl(fd, SHADOW_EPOLL_IOC_SRC_SET, &c);
-}
-
-int sep_source_trigger(int fd, int target, uint32_t count, uint32_t op,
-		       uint32_t mask, uint32_t key, uint32_t flags)
-{
-	struct shadow_epoll_source_trigger t = {
-		.size = sizeof(t),
-		.target_fd = target,
-		.count = count,
-		.change = {
-			.size = sizeof(t.change),
-			.op = op,
-			.mask = mask,
-			.key = key,
-			.flags = flags,
-		},
-	};
-
-	return ioctl(fd, SHADOW_EPOLL_IOC_SRC_TRIGGER, &t);
-}
-
 int sep_duo_init_sources(struct sep_duo *d, int n, const uint32_t *mask)
 {
 	int s, i;
@@ -1028,7 +900,7 @@ int sep_duo_init_sources(struct sep_duo *d, int n, const uint32_t *mask)
 		struct sep_side *side = &d->s[s];
 
 		for (i = 0; i < n; i++) {
-			int fd = sep_source_new(mask ? mask[i] : 0);
+			int fd = shep_source(O_CLOEXEC, mask ? mask[i] : 0);
 
 			if (fd < 0)
 				return -1;
@@ -1049,7 +921,7 @@ int sep_duo_src_change(struct sep_duo *d, int i, uint32_t op, uint32_t mask,
 
 	for (s = 0; s < 2; s++) {
 		errno = 0;
-		r[s] = sep_source_change(d->s[s].src[i].rfd, op, mask, key, flags);
+		r[s] = shep_source_change(d->s[s].src[i].rfd, op, mask, key, flags);
 		e[s] = errno;
 	}
 	snprintf(what, sizeof(what), "src_set(%c, op %u, %#x, key %#x)",
@@ -1068,7 +940,7 @@ int sep_duo_src_trigger(struct sep_duo *d, int i, int target, uint32_t count,
 
 	for (s = 0; s < 2; s++) {
 		errno = 0;
-		r[s] = sep_source_trigger(d->s[s].src[i].rfd,
+		r[s] = shep_source_trigger(d->s[s].src[i].rfd,
 					  d->s[s].src[target].rfd, count, op,
 					  mask, key, flags);
 		e[s] = errno;
@@ -1087,7 +959,7 @@ void sep_duo_src_disarm(struct sep_duo *d)
 	for (s = 0; s < 2; s++)
 		for (i = 0; i < d->s[s].n; i++)
 			if (d->s[s].src[i].type == SEP_SOURCE)
-				sep_source_trigger(d->s[s].src[i].rfd,
+				shep_source_trigger(d->s[s].src[i].rfd,
 						   d->s[s].src[i].rfd, 0, 0, 0,
 						   0, 0);
 }

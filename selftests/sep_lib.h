@@ -9,6 +9,10 @@
  * (to validate the tests on a host without the module).  With the kernel
  * fake, SEP_FAKE_BUG=<bug>[,<bug>...] injects deliberate deviations into the
  * shadow side (see sep_lib.c) so the tests can be shown to fail.
+ *
+ * The device side is libshadow_epoll (tools/lib, names shep_*): its gateway,
+ * its dumps (shep_ready(), shep_interest()) and its sources are used
+ * directly; this file adds only what a differential test needs on top.
  */
 #ifndef SEP_LIB_H
 #define SEP_LIB_H
@@ -21,6 +25,9 @@
 #include <time.h>
 
 #include <linux/shadow_epoll.h>
+
+#include "libshadow_epoll.h"
+#include "shep_util.h"
 
 /* x86-64 and i386: the kernel's struct epoll_event is packed, 12 bytes. */
 #define SEP_EVENT_SIZE		((int)sizeof(struct epoll_event))
@@ -68,14 +75,8 @@ bool sep_fake_bug(const char *name);
 /* Probe the order with maxevents=1 until an item repeats or none is left. */
 int sep_probe_order(const struct sep_backend *b, int epfd, uint64_t *data,
 		    int max);
-/* Shadow-only dumps (device backend); -1/ENOTTY on the fakes. */
-int sep_ready_dump(int epfd, struct shadow_epoll_ready_entry *e, int cap,
-		   uint32_t *dflags);
-int sep_interest_dump(int epfd, struct shadow_epoll_interest_entry *e, int cap);
 /* Would a scan report this dump entry now (poll(2) on its fd)? */
 bool sep_entry_ready(int fd, uint32_t events);
-/* The shadow gateway fd (opened lazily), or -1. */
-int sep_gateway(void);
 
 /* Running kernel version as major * 100 + minor (6.12 -> 612). */
 int sep_kver(void);
@@ -142,6 +143,10 @@ static inline int sep_data_idx(uint64_t d)
 	return (int)((d >> 16) & 0xffff) - 1;
 }
 
+/* One side: an instance of backend b and n sources of type. */
+int sep_side_init(struct sep_side *side, const struct sep_backend *b, int n,
+		  int type);
+void sep_side_fini(struct sep_side *side);
 /* 0 on success; both instances created, n sources of type opened per side. */
 int sep_duo_init(struct sep_duo *d, int n, int type);
 void sep_duo_fini(struct sep_duo *d);
@@ -198,9 +203,6 @@ const char *sep_fmt_events(char *buf, size_t size,
 /* Letters: A..Z then a..z then digits, by index. */
 char sep_letter(int i);
 
-/* Monotonic milliseconds. */
-double sep_now_ms(void);
-
 #define SEP_REQUIRE_SHADOW_MAIN						\
 	int main(int argc, char **argv)					\
 	{								\
@@ -216,17 +218,12 @@ double sep_now_ms(void);
  * set by ioctl.  They need /dev/shadow_epoll but work in in-tree epoll and
  * in shadow instances alike.  A source duo gives each side its own sources
  * (src[i].type == SEP_SOURCE, rfd == wfd == the source fd), so a trigger
- * fires once in the real scan and once in the shadow scan.
+ * fires once in the real scan and once in the shadow scan.  A single
+ * source is made and changed with shep_source(), shep_source_change() and
+ * shep_source_trigger() (libshadow_epoll).
  */
 #define SEP_SOURCE	100
 
-int sep_source_new(uint32_t mask);
-/* SHADOW_EPOLL_IOC_SRC_SET: returns the new mask or -1. */
-int sep_source_change(int fd, uint32_t op, uint32_t mask, uint32_t key,
-		      uint32_t flags);
-/* SHADOW_EPOLL_IOC_SRC_TRIGGER: the next count re-polls of fd change target. */
-int sep_source_trigger(int fd, int target, uint32_t count, uint32_t op,
-		       uint32_t mask, uint32_t key, uint32_t flags);
 /* Both instances plus n sources per side with initial masks mask[i] (or 0). */
 int sep_duo_init_sources(struct sep_duo *d, int n, const uint32_t *mask);
 /* The same change on source i of both sides; compares the results. */

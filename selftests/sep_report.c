@@ -95,35 +95,6 @@ static void waits(struct scen *s, int max, int count)
 
 /* ---- running ---- */
 
-static int side_init(struct sep_side *side, const struct sep_backend *b,
-		     int n, int type)
-{
-	int i;
-
-	memset(side, 0, sizeof(*side));
-	for (i = 0; i < SEP_MAX_SRC; i++)
-		side->src[i].rfd = side->src[i].wfd = -1;
-	side->b = b;
-	side->ep = b->create(0);
-	if (side->ep < 0)
-		return -1;
-	side->n = n;
-	for (i = 0; i < n; i++)
-		if (sep_src_open(&side->src[i], type))
-			return -1;
-	return 0;
-}
-
-static void side_fini(struct sep_side *side)
-{
-	int i;
-
-	for (i = 0; i < side->n; i++)
-		sep_src_close(&side->src[i]);
-	if (side->ep >= 0)
-		close(side->ep);
-}
-
 static int apply(struct sep_side *side, int sidx, const struct step *st,
 		 struct result *r)
 {
@@ -203,14 +174,14 @@ static int clone_order(const struct scen *sc, const struct sep_backend *b,
 
 	if (!side || !r)
 		goto out;
-	if (side_init(side, b, sc->n, sc->type))
+	if (sep_side_init(side, b, sc->n, sc->type))
 		goto fini;
 	for (i = 0; i <= k; i++)
 		if (apply(side, sidx, &sc->st[i], r))
 			goto fini;
 	n = b->ready_order(side->ep, data, max, NULL);
 fini:
-	side_fini(side);
+	sep_side_fini(side);
 out:
 	free(side);
 	free(r);
@@ -288,7 +259,7 @@ static void print_raw_dump(int ep)
 	uint32_t fl = 0;
 	int n, i, stale = 0;
 
-	n = sep_ready_dump(ep, e, 256, &fl);
+	n = shep_ready(ep, e, 256, &fl);
 	if (n > 256)
 		n = 256;
 	buf[0] = 0;
@@ -310,19 +281,19 @@ static void print_raw_dump(int ep)
 
 static int run(const struct scen *sc)
 {
-	struct sep_side *w = calloc(2, sizeof(*w));
+	struct sep_duo *d = calloc(1, sizeof(*d));
 	struct result *r = calloc(2, sizeof(*r));
+	struct sep_side *w = d ? d->s : NULL;
 	int k, s, calls = 0, diffs = 0;
 	char b0[1024], b1[1024], on[128];
 
-	if (!w || !r)
+	if (!d || !r)
 		return -1;
 	printf("\n== %s: %s (%d x %s)\n", sc->name, sc->desc, sc->n,
 	       sep_ftype_name(sc->type));
 	printf("   %-4s %-26s %-34s %-34s\n", "call", "operation", "in-tree",
 	       sep_shadow()->name);
-	if (side_init(&w[0], sep_real(), sc->n, sc->type) ||
-	    side_init(&w[1], sep_shadow(), sc->n, sc->type)) {
+	if (sep_duo_init(d, sc->n, sc->type)) {
 		printf("   setup failed: %s\n", strerror(errno));
 		diffs++;
 		goto out;
@@ -389,9 +360,8 @@ static int run(const struct scen *sc)
 		       same ? "" : "  <<< DIFF");
 	}
 out:
-	side_fini(&w[0]);
-	side_fini(&w[1]);
-	free(w);
+	sep_duo_fini(d);
+	free(d);
 	free(r);
 	total_calls += calls;
 	total_diffs += diffs;

@@ -9,6 +9,7 @@
  * are whatever in-tree epoll does in the same run.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <poll.h>
 
 #include "sep_harness.h"
@@ -104,7 +105,7 @@ static int run_scen(const struct scen *sc, struct sep_call *rec)
 
 static bool have_sources(void)
 {
-	int fd = sep_source_new(0);
+	int fd = shep_source(O_CLOEXEC, 0);
 
 	if (fd < 0)
 		return false;

@@ -76,7 +76,7 @@ static void call(struct sep_side *side, enum wkind kind, int timeout,
 	memset(r->ev, 0xa5, sizeof(r->ev));
 	if (kill_ms >= 0)
 		kill_me_later(&k, kill_ms);
-	t0 = sep_now_ms();
+	t0 = shep_now_ms();
 	errno = 0;
 	switch (kind) {
 	case W_WAIT:
@@ -92,7 +92,7 @@ static void call(struct sep_side *side, enum wkind kind, int timeout,
 		break;
 	}
 	r->err = errno;
-	r->ms = sep_now_ms() - t0;
+	r->ms = shep_now_ms() - t0;
 	if (kill_ms >= 0)
 		pthread_join(k.th, NULL);
 	r->handled = handled;
@@ -337,11 +337,11 @@ static void *waiter_fn(void *arg)
 	double t0;
 
 	w->tid = gettid();
-	t0 = sep_now_ms();
+	t0 = shep_now_ms();
 	errno = 0;
 	w->ret = w->b->wait(w->ep, ev, 1, WAITER_TIMEOUT);
 	w->err = errno;
-	w->ms = sep_now_ms() - t0;
+	w->ms = shep_now_ms() - t0;
 	return NULL;
 }
 

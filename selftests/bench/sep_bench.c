@@ -50,6 +50,10 @@
 
 #include <linux/shadow_epoll.h>
 
+#include "libshadow_epoll.h"
+#include "shep_util.h"
+#include "../reliability/sep_rel.h"
+
 #define HOT_MAX		1024	/* largest K */
 #define SPARE		1024	/* targets of the ctl benchmark */
 #define MAX_LIST	16
@@ -94,14 +98,6 @@ static void die(const char *fmt, ...)
 	exit(1);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -135,8 +131,8 @@ static double clock_step(void)
 	int i;
 
 	for (i = 0; i < 5; i++) {
-		a = now_ns();
-		while ((b = now_ns()) == a)
+		a = shep_now_ns();
+		while ((b = shep_now_ns()) == a)
 			;
 		if (b - a < best)
 			best = b - a;
@@ -177,35 +173,12 @@ static const char *human(long n, char *buf)
 	return buf;
 }
 
-static void write_file(const char *path, long val)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return;
-	fprintf(f, "%ld\n", val);
-	fclose(f);
-}
-
-static long read_file(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (!f)
-		return -1;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = -1;
-	fclose(f);
-	return v;
-}
-
 /* ------------------------------------------------------------------ */
 /* the two sides */
 
 struct side {
 	const char *name;
-	int shadow;
+	struct rel_ep rel;	/* in-tree syscalls or libshadow_epoll */
 	int ep;
 	int hot[HOT_MAX];
 	int spare[SPARE];
@@ -215,55 +188,15 @@ struct side {
 static struct side sides[2];	/* [0] in-tree, [1] shadow */
 static uint64_t t_start;
 
-static uint64_t now_ns(void);
 static void stamp(const char *what)
 {
-	printf("[%7.1f s] %s\n", (double)(now_ns() - t_start) / 1e9, what);
-}
-
-static int ep_create(struct side *s)
-{
-	if (s->shadow)
-		return open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
-	return epoll_create1(EPOLL_CLOEXEC);
-}
-
-static inline int ep_ctl(const struct side *s, int ep, int op, int fd,
-			 uint32_t events, uint64_t data)
-{
-	struct epoll_event ev = { .events = events, .data.u64 = data };
-	struct shadow_epoll_ctl_args a;
-
-	if (!s->shadow)
-		return epoll_ctl(ep, op, fd, &ev);
-	a.size = sizeof(a);
-	a.epfd = ep;
-	a.op = op;
-	a.fd = fd;
-	a.event = (uintptr_t)&ev;
-	return ioctl(ep, SHADOW_EPOLL_IOC_CTL, &a);
-}
-
-static inline int ep_wait(const struct side *s, int ep,
-			  struct epoll_event *evs, int max, int timeout)
-{
-	struct shadow_epoll_wait_args a;
-
-	if (!s->shadow)
-		return epoll_wait(ep, evs, max, timeout);
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.epfd = ep;
-	a.maxevents = max;
-	a.events = (uintptr_t)evs;
-	a.timeout_ms = timeout;
-	return ioctl(ep, SHADOW_EPOLL_IOC_WAIT, &a);
+	printf("[%7.1f s] %s\n", (double)(shep_now_ns() - t_start) / 1e9, what);
 }
 
 static void xctl(const struct side *s, int ep, int op, int fd,
 		 uint32_t events, uint64_t data)
 {
-	if (ep_ctl(s, ep, op, fd, events, data))
+	if (rel_ctl(&s->rel, ep, op, fd, events, data))
 		die("%s: ctl op %d fd %d: %s", s->name, op, fd,
 		    strerror(errno));
 }
@@ -314,10 +247,10 @@ static long calibrate(batch_fn fn, void *ctx)
 
 	/* Double until a batch takes ~1/8 of the target, then scale. */
 	for (;;) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = shep_now_ns();
 
 		fn(&sides[0], iters, ctx);
-		per = (double)(now_ns() - t0);
+		per = (double)(shep_now_ns() - t0);
 		if (per >= batch_ms * 1e6 / 8 || iters >= (1L << 24))
 			break;
 		iters *= 2;
@@ -410,18 +343,18 @@ static void raise_limits(long n)
 	long need = n + 2 * (HOT_MAX + SPARE) + n / (dups_per_file ? dups_per_file : 1) + 256;
 	struct rlimit rl;
 
-	if (read_file("/proc/sys/fs/nr_open") < need)
-		write_file("/proc/sys/fs/nr_open", need);
+	if (shep_read_long("/proc/sys/fs/nr_open") < need)
+		shep_write_long("/proc/sys/fs/nr_open", need);
 	rl.rlim_cur = rl.rlim_max = need;
 	if (setrlimit(RLIMIT_NOFILE, &rl)) {
 		getrlimit(RLIMIT_NOFILE, &rl);
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (read_file("/proc/sys/fs/epoll/max_user_watches") < 4 * n)
-		write_file("/proc/sys/fs/epoll/max_user_watches", 4 * n);
-	if (read_file("/sys/module/shadow_epoll/parameters/max_user_watches") < 4 * n)
-		write_file("/sys/module/shadow_epoll/parameters/max_user_watches", 4 * n);
+	if (shep_read_long("/proc/sys/fs/epoll/max_user_watches") < 4 * n)
+		shep_write_long("/proc/sys/fs/epoll/max_user_watches", 4 * n);
+	if (shep_read_long("/sys/module/shadow_epoll/parameters/max_user_watches") < 4 * n)
+		shep_write_long("/sys/module/shadow_epoll/parameters/max_user_watches", 4 * n);
 }
 
 /* ------------------------------------------------------------------ */
@@ -463,7 +396,7 @@ static void prepare(struct side *s, int k, int et)
 		drain_eventfd(s->hot[i]);
 	/* Stale queued items re-poll to 0 and are dropped. */
 	for (guard = 0; guard < 64; guard++) {
-		n = ep_wait(s, s->ep, evbuf, HOT_MAX, 0);
+		n = rel_wait(&s->rel, s->ep, evbuf, HOT_MAX, 0);
 		if (n <= 0)
 			break;
 	}
@@ -478,10 +411,10 @@ static double deliver_batch(struct side *s, long iters, void *ctx)
 	uint64_t t0;
 	int i, n, got;
 
-	t0 = now_ns();
+	t0 = shep_now_ns();
 	for (r = 0; r < iters; r++) {
 		if (!c->et) {
-			n = ep_wait(s, s->ep, evbuf, c->m, 0);
+			n = rel_wait(&s->rel, s->ep, evbuf, c->m, 0);
 			if (n > 0)
 				events += n;
 			continue;
@@ -490,14 +423,14 @@ static double deliver_batch(struct side *s, long iters, void *ctx)
 		for (i = 0; i < c->k; i++)
 			kick(s->hot[i]);
 		for (got = 0; got < c->k; got += n) {
-			n = ep_wait(s, s->ep, evbuf, c->m, 0);
+			n = rel_wait(&s->rel, s->ep, evbuf, c->m, 0);
 			if (n <= 0)
 				break;
 		}
 		events += got;
 	}
 	c->events = events;
-	return events ? (double)(now_ns() - t0) / events : 0;
+	return events ? (double)(shep_now_ns() - t0) / events : 0;
 }
 
 static void print_deliver_header(void)
@@ -558,17 +491,17 @@ static double ctl_batch(struct side *s, long iters, void *ctx)
 	int i;
 
 	for (r = 0; r < iters; r++) {
-		t[0] = now_ns();
+		t[0] = shep_now_ns();
 		for (i = 0; i < SPARE; i++)
 			xctl(s, s->ep, EPOLL_CTL_ADD, s->spare[i], EPOLLIN, i);
-		t[1] = now_ns();
+		t[1] = shep_now_ns();
 		for (i = 0; i < SPARE; i++)
 			xctl(s, s->ep, EPOLL_CTL_MOD, s->spare[i],
 			     EPOLLIN | EPOLLOUT, i);
-		t[2] = now_ns();
+		t[2] = shep_now_ns();
 		for (i = 0; i < SPARE; i++)
 			xctl(s, s->ep, EPOLL_CTL_DEL, s->spare[i], 0, 0);
-		t[3] = now_ns();
+		t[3] = shep_now_ns();
 		for (i = 0; i < 3; i++)
 			sum[i] += t[i + 1] - t[i];
 	}
@@ -590,14 +523,14 @@ static void bench_fput(long n)
 	char b1[16], name[64];
 
 	for (r = 0; r < reps; r++) {
-		t0 = now_ns();
+		t0 = shep_now_ns();
 		for (i = 0; i < 1000; i++) {
 			fd = eventfd(0, EFD_CLOEXEC);
 			if (fd < 0)
 				die("eventfd: %s", strerror(errno));
 			close(fd);
 		}
-		per = (double)(now_ns() - t0) / 1000;
+		per = (double)(shep_now_ns() - t0) / 1000;
 		if (!r || per < best)
 			best = per;
 	}
@@ -622,7 +555,7 @@ static void bench_ctl(long n)
 			struct side *s = &sides[(i + j) & 1];
 
 			ctl_batch(s, iters, &c);
-			if (s->shadow) {
+			if (!s->rel.kernel) {
 				b[0][i] = c.per[0];
 				b[1][i] = c.per[1];
 				b[2][i] = c.per[2];
@@ -661,7 +594,7 @@ static double floor_batch(struct side *s, long iters, void *ctx)
 {
 	struct fctx *c = ctx;
 	struct epoll_event ev = { .events = EPOLLIN };
-	uint64_t t0 = now_ns();
+	uint64_t t0 = shep_now_ns();
 	long r;
 
 	for (r = 0; r < iters; r++) {
@@ -672,36 +605,50 @@ static double floor_batch(struct side *s, long iters, void *ctx)
 			break;
 		case 1:
 			/* Fails at the first fd lookup, after the copies. */
-			ep_ctl(s, -1, EPOLL_CTL_ADD, c->fd, ev.events, 0);
+			rel_ctl(&s->rel, -1, EPOLL_CTL_ADD, c->fd, ev.events, 0);
 			break;
 		case 2:
 			/* maxevents 0: EINVAL after the argument copy. */
-			ep_wait(s, s->ep, evbuf, 0, 0);
+			rel_wait(&s->rel, s->ep, evbuf, 0, 0);
 			break;
 		}
 	}
-	return (double)(now_ns() - t0) / iters;
+	return (double)(shep_now_ns() - t0) / iters;
 }
 
-static double shadow_ctl_ebadf_batch(struct side *s, long iters, void *ctx)
+/*
+ * The shadow's failing CTL and WAIT, raw: libshadow_epoll checks its
+ * gateway (one fstat) after EBADF and EINVAL, a cost of the library's
+ * recovery, not of the ioctl ABI that the floor measures.
+ */
+static double shadow_floor_batch(struct side *s, long iters, void *ctx)
 {
 	struct fctx *c = ctx;
 	struct shadow_epoll_ctl_args a;
+	struct shadow_epoll_wait_args w;
 	struct epoll_event ev = { .events = EPOLLIN };
-	uint64_t t0 = now_ns();
+	uint64_t t0 = shep_now_ns();
 	long r;
 
-	if (!s->shadow)
+	if (!!s->rel.kernel || c->what == 0)
 		return floor_batch(s, iters, ctx);
 	for (r = 0; r < iters; r++) {
-		a.size = sizeof(a);
-		a.epfd = -1;
-		a.op = EPOLL_CTL_ADD;
-		a.fd = c->fd;
-		a.event = (uintptr_t)&ev;
-		ioctl(s->ep, SHADOW_EPOLL_IOC_CTL, &a);
+		if (c->what == 1) {
+			a.size = sizeof(a);
+			a.epfd = -1;
+			a.op = EPOLL_CTL_ADD;
+			a.fd = c->fd;
+			a.event = (uintptr_t)&ev;
+			ioctl(s->ep, SHADOW_EPOLL_IOC_CTL, &a);
+		} else {
+			memset(&w, 0, sizeof(w));
+			w.size = sizeof(w);
+			w.epfd = s->ep;
+			w.events = (uintptr_t)evbuf;
+			ioctl(s->ep, SHADOW_EPOLL_IOC_WAIT, &w);
+		}
 	}
-	return (double)(now_ns() - t0) / iters;
+	return (double)(shep_now_ns() - t0) / iters;
 }
 
 static void bench_floor(void)
@@ -716,7 +663,7 @@ static void bench_floor(void)
 	printf("\n%-30s %12s %12s %10s %10s %7s\n", "per-call floor",
 	       "in-tree ns", "shadow ns", "", "", "ratio");
 	for (c.what = 0; c.what < 3; c.what++) {
-		batch_fn fn = c.what == 1 ? shadow_ctl_ebadf_batch : floor_batch;
+		batch_fn fn = shadow_floor_batch;
 
 		iters = calibrate(fn, &c);
 		run_both(fn, &c, iters, &it, &sh);
@@ -816,8 +763,8 @@ static void *lat_waiter(void *arg)
 			;
 		if (l->quit)
 			break;
-		n = ep_wait(&sides[l->side], l->ep[l->side], &ev, 1, -1);
-		l->t1 = now_ns();
+		n = rel_wait(&sides[l->side].rel, l->ep[l->side], &ev, 1, -1);
+		l->t1 = shep_now_ns();
 		if (n != 1)
 			die("latency wait returned %d: %s", n, strerror(errno));
 		drain_eventfd(l->efd[l->side]);
@@ -867,7 +814,7 @@ static void bench_latency(int cpu)
 
 	for (j = 0; j < 2; j++) {
 		v[j] = calloc(lat_samples, sizeof(double));
-		l.ep[j] = ep_create(&sides[j]);
+		l.ep[j] = rel_create(&sides[j].rel);
 		l.efd[j] = new_eventfd(0);
 		if (!v[j] || l.ep[j] < 0)
 			die("latency setup: %s", strerror(errno));
@@ -901,7 +848,7 @@ static void bench_latency(int cpu)
 			if (spins > 50)
 				usleep(50);
 		}
-		l.t0 = now_ns();
+		l.t0 = shep_now_ns();
 		if (write(l.efd[j], &one, sizeof(one)) != sizeof(one))
 			die("eventfd write");
 		if (cpu >= 0) {
@@ -1109,15 +1056,15 @@ int main(int argc, char **argv)
 	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	t_start = now_ns();
+	t_start = shep_now_ns();
 	uname(&u);
 	printf("sep_bench: kernel %s, %ld CPUs, %s mode, %d reps x %.0f ms batches, alternating, %s of reps\n",
 	       u.release, sysconf(_SC_NPROCESSORS_ONLN), quick ? "quick" : "full",
 	       reps, batch_ms, use_median ? "median" : "best");
 	printf("ratio = shadow / in-tree cost per op (> 1: the shadow is slower)\n");
 
-	if (access(SHADOW_EPOLL_DEVICE, R_OK | W_OK)) {
-		printf("sep_bench: %s: %s; skipped\n", SHADOW_EPOLL_DEVICE,
+	if (shep_gateway() < 0) {
+		printf("sep_bench: %s: %s; skipped\n", shep_device_path(),
 		       strerror(errno));
 		return 4;	/* KSFT_SKIP */
 	}
@@ -1134,10 +1081,10 @@ int main(int argc, char **argv)
 	}
 
 	sides[0].name = "in-tree";
+	sides[0].rel.kernel = true;
 	sides[1].name = "shadow";
-	sides[1].shadow = 1;
 	for (j = 0; j < 2; j++) {
-		sides[j].ep = ep_create(&sides[j]);
+		sides[j].ep = rel_create(&sides[j].rel);
 		if (sides[j].ep < 0)
 			die("%s: create: %s", sides[j].name, strerror(errno));
 	}
@@ -1164,13 +1111,13 @@ int main(int argc, char **argv)
 	}
 
 	for (ni = 0; ni < n_cnt; ni++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = shep_now_ns();
 
 		grow_to(n_list[ni]);
 		printf("\n== N = %s registrations per side (%ld idle dups of %ld idle eventfds; setup %.1f s)\n",
 		       human(n_list[ni], b1), idle_n,
 		       (idle_n + dups_per_file - 1) / dups_per_file,
-		       (double)(now_ns() - t0) / 1e9);
+		       (double)(shep_now_ns() - t0) / 1e9);
 		if (want('d'))
 			print_deliver_header();
 		for (et = 0; et < 2 && want('d'); et++)

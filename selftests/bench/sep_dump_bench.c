@@ -36,17 +36,12 @@
 
 #include <linux/shadow_epoll.h>
 
+#include "libshadow_epoll.h"
+#include "shep_util.h"
+
 #define PARAM	"/sys/module/shadow_epoll/parameters/max_user_watches"
 
 static int failures;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -55,49 +50,22 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static long read_long(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long v = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
-}
-
-static void write_long(const char *path, long v)
-{
-	FILE *f = fopen(path, "w");
-
-	if (f) {
-		fprintf(f, "%ld\n", v);
-		fclose(f);
-	}
-}
-
 static int raise_limits(long n)
 {
 	struct rlimit rl = { .rlim_cur = n + 64, .rlim_max = n + 64 };
 
-	if (read_long("/proc/sys/fs/nr_open") < n + 64)
-		write_long("/proc/sys/fs/nr_open", n + 64);
-	if (read_long(PARAM) < n)
-		write_long(PARAM, n);
+	if (shep_read_long("/proc/sys/fs/nr_open") < n + 64)
+		shep_write_long("/proc/sys/fs/nr_open", n + 64);
+	if (shep_read_long(PARAM) < n)
+		shep_write_long(PARAM, n);
 	return setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 static int add(int ep, int fd, uint64_t data)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = data };
-	struct shadow_epoll_ctl_args a = {
-		.size = sizeof(a), .epfd = ep, .op = EPOLL_CTL_ADD, .fd = fd,
-		.event = (uint64_t)(unsigned long)&ev,
-	};
 
-	return ioctl(ep, SHADOW_EPOLL_IOC_CTL, &a);
+	return shep_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
 }
 
 /* Time REPS dumps of capacity @cap and check what they return. */
@@ -105,26 +73,22 @@ static void bench_dump(int ep, uint32_t cap, long n, int reps)
 {
 	struct shadow_epoll_ready_entry *e = calloc(cap ? cap : 1, sizeof(*e));
 	uint64_t *t = calloc(reps, sizeof(*t));
-	struct shadow_epoll_dump_args a;
+	unsigned int fl;
 	uint32_t i, want;
-	int r;
+	int r, count;
 
 	for (r = 0; r < reps; r++) {
-		memset(&a, 0, sizeof(a));
-		a.size = sizeof(a);
-		a.epfd = ep;
-		a.count = cap;
-		a.entries = (uint64_t)(unsigned long)e;
-		t[r] = now_ns();
-		if (ioctl(ep, SHADOW_EPOLL_IOC_READY, &a)) {
+		t[r] = shep_now_ns();
+		count = shep_ready(ep, e, cap, &fl);
+		if (count < 0) {
 			printf("dump: FAIL: READY(%u): %s\n", cap, strerror(errno));
 			failures++;
 			goto out;
 		}
-		t[r] = now_ns() - t[r];
-		if (a.count != n || a.flags) {
-			printf("dump: FAIL: READY(%u): count %u flags %#x, not %ld, 0\n",
-			       cap, a.count, a.flags, n);
+		t[r] = shep_now_ns() - t[r];
+		if (count != n || fl) {
+			printf("dump: FAIL: READY(%u): count %d flags %#x, not %ld, 0\n",
+			       cap, count, fl, n);
 			failures++;
 			goto out;
 		}
@@ -167,16 +131,16 @@ int main(int argc, char **argv)
 	}
 	if (n < 1 || reps < 1 || dups < 1)
 		return 2;
-	ep = open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
+	ep = shep_create(EPOLL_CLOEXEC);
 	if (ep < 0) {
-		printf("dump: SKIP: %s: %s\n", SHADOW_EPOLL_DEVICE, strerror(errno));
+		printf("dump: SKIP: %s: %s\n", shep_device_path(), strerror(errno));
 		return 4;
 	}
 	if (raise_limits(n)) {
 		printf("dump: SKIP: RLIMIT_NOFILE %ld: %s\n", n + 64, strerror(errno));
 		return 4;
 	}
-	t = now_ns();
+	t = shep_now_ns();
 	for (i = 0; i < n; i++) {
 		fd = i % dups ? dup(base) : (base = eventfd(1, EFD_CLOEXEC));
 		if (fd < 0 || add(ep, fd, i)) {
@@ -185,7 +149,7 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("dump: %ld registrations, all ready, in %.1f s\n", n,
-	       (now_ns() - t) / 1e9);
+	       (shep_now_ns() - t) / 1e9);
 	for (i = 0; i < (long)(sizeof(caps) / sizeof(caps[0])); i++)
 		bench_dump(ep, caps[i], n, reps);
 	printf("dump: summary: %s\n", failures ? "FAIL" : "PASS");

@@ -50,6 +50,9 @@
 
 #include <linux/shadow_epoll.h>
 
+#include "libshadow_epoll.h"
+#include "shep_util.h"
+
 #ifndef SYS_epoll_pwait2
 #define SYS_epoll_pwait2 441
 #endif
@@ -193,7 +196,6 @@ struct world {
 
 static struct world W[MAXW];
 static int nworlds = 2;
-static int gw = -1;		/* shadow gateway */
 static int dirfd_g = -1, opath_g = -1, fdinfo_dir = -1;
 static unsigned char *fault_page[2];	/* per side: RW page then PROT_NONE */
 static char iobuf[65536];
@@ -340,23 +342,11 @@ static void count_err(struct res *r)
 /* ------------------------------------------------------------------ */
 /* Shadow wrappers. */
 
-static long sh_create(int flags)
-{
-	struct shadow_epoll_create_args a = { .size = sizeof(a), .flags = flags };
-
-	return ioctl(gw, SHADOW_EPOLL_IOC_CREATE, &a);
-}
-
-static long sh_ctl(int epfd, int op, int fd, struct epoll_event *ev)
-{
-	struct shadow_epoll_ctl_args a = {
-		.size = sizeof(a), .epfd = epfd, .op = op, .fd = fd,
-		.event = (uint64_t)(uintptr_t)ev,
-	};
-
-	return ioctl(gw, SHADOW_EPOLL_IOC_CTL, &a);
-}
-
+/*
+ * The shadow side of a wait variant: 0 epoll_wait, 1 epoll_pwait (8-byte
+ * mask), 2 epoll_pwait2 (no mask, sigsetsize 0), 3 epoll_pwait with a wrong
+ * sigsetsize (16); the last two need the raw form.
+ */
 static long sh_wait(int epfd, void *evs, int max, int variant)
 {
 	static const struct timespec ts0;
@@ -366,14 +356,20 @@ static long sh_wait(int epfd, void *evs, int max, int variant)
 		.events = (uint64_t)(uintptr_t)evs, .timeout_ms = 0,
 	};
 
-	if (variant == 1 || variant == 3) {
-		a.sigmask = (uint64_t)(uintptr_t)&kset;
-		a.sigsetsize = variant == 3 ? 16 : 8;
-	} else if (variant == 2) {
+	switch (variant) {
+	case 0:
+		return shep_wait(epfd, evs, max, 0);
+	case 1:
+		return shep_pwait(epfd, evs, max, 0, (const sigset_t *)&kset);
+	case 2:
 		a.flags = SHADOW_EPOLL_WAIT_TIMESPEC;
 		a.timeout_ts = (uint64_t)(uintptr_t)&ts0;
+		break;
+	default:
+		a.sigmask = (uint64_t)(uintptr_t)&kset;
+		a.sigsetsize = 16;
 	}
-	return ioctl(gw, SHADOW_EPOLL_IOC_WAIT, &a);
+	return shep_wait_raw(&a);
 }
 
 static long re_wait(int epfd, void *evs, int max, int variant)
@@ -390,36 +386,6 @@ static long re_wait(int epfd, void *evs, int max, int variant)
 		return syscall(SYS_epoll_pwait, epfd, evs, max, 0, &kset, 16);
 	}
 	return syscall(SYS_epoll_wait, epfd, evs, max, 0);
-}
-
-static long src_new(uint32_t mask)
-{
-	struct shadow_epoll_source_args a = { .size = sizeof(a), .mask = mask };
-
-	return ioctl(gw, SHADOW_EPOLL_IOC_SOURCE, &a);
-}
-
-static long src_set(int fd, uint32_t op, uint32_t mask, uint32_t key,
-		    uint32_t flags)
-{
-	struct shadow_epoll_source_change c = {
-		.size = sizeof(c), .op = op, .mask = mask, .key = key,
-		.flags = flags,
-	};
-
-	return ioctl(fd, SHADOW_EPOLL_IOC_SRC_SET, &c);
-}
-
-static long src_trig(int fd, int target, uint32_t count, uint32_t op,
-		     uint32_t mask, uint32_t key, uint32_t flags)
-{
-	struct shadow_epoll_source_trigger t = {
-		.size = sizeof(t), .target_fd = target, .count = count,
-		.change = { .size = sizeof(t.change), .op = op, .mask = mask,
-			    .key = key, .flags = flags },
-	};
-
-	return ioctl(fd, SHADOW_EPOLL_IOC_SRC_TRIGGER, &t);
 }
 
 /* ------------------------------------------------------------------ */
@@ -535,22 +501,16 @@ static int fdinfo_read(int fd, struct ient *e, int cap)
 static int interest_dump(int epfd, struct ient *e, int cap, int *total)
 {
 	static struct shadow_epoll_interest_entry ie[MAXENT];
-	struct shadow_epoll_dump_args d = {
-		.size = sizeof(d), .epfd = epfd, .count = 32,
-		.entries = (uint64_t)(uintptr_t)ie,
-	};
-	int n;
+	int n, count;
 
 	/* A small buffer first: the module allocates and zeroes capacity. */
-	if (ioctl(gw, SHADOW_EPOLL_IOC_INTEREST, &d) < 0)
+	count = shep_interest(epfd, ie, 32);
+	if (count > 32)
+		count = shep_interest(epfd, ie, MAXENT);
+	if (count < 0)
 		return -1;
-	if (d.count > 32) {
-		d.count = MAXENT;
-		if (ioctl(gw, SHADOW_EPOLL_IOC_INTEREST, &d) < 0)
-			return -1;
-	}
-	*total = d.count;
-	n = d.count < (unsigned)cap ? (int)d.count : cap;
+	*total = count;
+	n = count < cap ? count : cap;
 	for (int i = 0; i < n; i++) {
 		e[i].tfd = ie[i].fd;
 		e[i].events = ie[i].events;
@@ -649,14 +609,6 @@ static bool cmp_interest(const char *what,
 	return ok;
 }
 
-static double now(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
 static bool prof;
 static double check_t, fdi_t;	/* -p: time in interest checks, fdinfo */
 static long check_n;
@@ -670,9 +622,9 @@ static bool check_interest(struct world *w, int k, bool full)
 
 	if (!prof)
 		return check_interest_(w, k, full);
-	a = now();
+	a = shep_now_s();
 	ok = check_interest_(w, k, full);
-	check_t += now() - a;
+	check_t += shep_now_s() - a;
 	check_n++;
 	return ok;
 }
@@ -685,10 +637,10 @@ static bool check_interest_(struct world *w, int k, bool full)
 
 	if (w->re[k] < 0 || w->se[k] < 0)
 		return true;
-	fdi_t -= prof ? now() : 0;
+	fdi_t -= prof ? shep_now_s() : 0;
 	nr = fdinfo_read(w->re[k], r, MAXENT);
 	nsf = full ? fdinfo_read(w->se[k], sf, MAXENT) : 0;
-	fdi_t += prof ? now() : 0;
+	fdi_t += prof ? shep_now_s() : 0;
 	nsd = interest_dump(w->se[k], sd, MAXENT, &total);
 	if (nr < 0 || nsf < 0 || nsd < 0) {
 		diverge("  interest ep%d: read failed (%d %d %d): %s\n", k, nr,
@@ -811,7 +763,7 @@ static void disarm_triggers(struct world *w)
 			int fd = sl->fd[side] >= 0 ? sl->fd[side] : slot_fd(sl, side, 2);
 
 			if (fd >= 0)
-				src_trig(fd, fd, 0, 0, 0, 0, 0);
+				shep_source_trigger(fd, fd, 0, 0, 0, 0, 0);
 		}
 	}
 }
@@ -819,23 +771,22 @@ static void disarm_triggers(struct world *w)
 static bool do_probe(struct world *w, int k)
 {
 	static struct shadow_epoll_ready_entry re[MAXENT];
-	struct shadow_epoll_dump_args d = {
-		.size = sizeof(d), .epfd = w->se[k], .count = MAXENT,
-		.entries = (uint64_t)(uintptr_t)re,
-	};
 	uint64_t seq[64];
+	unsigned int dflags;
 	int n, j = 0, nd;
 
 	if (w->re[k] < 0 || w->se[k] < 0)
 		return true;
 	disarm_triggers(w);
-	if (ioctl(gw, SHADOW_EPOLL_IOC_READY, &d) < 0) {
+	nd = shep_ready(w->se[k], re, MAXENT, &dflags);
+	if (nd < 0) {
 		diverge("  READY dump ep%d failed: %s\n", k, strerror(errno));
 		return false;
 	}
-	nd = d.count < MAXENT ? (int)d.count : MAXENT;
-	if (d.flags) {
-		diverge("  READY dump ep%d: flags %#x outside a scan\n", k, d.flags);
+	if (nd > MAXENT)
+		nd = MAXENT;
+	if (dflags) {
+		diverge("  READY dump ep%d: flags %#x outside a scan\n", k, dflags);
 		return false;
 	}
 	n = probe_seq(w, k, seq, 64);
@@ -893,11 +844,11 @@ static bool exec_op(const struct op *o)
 			}
 			break;
 		case FT_SRC:
-			sl->fd[0] = src_new(o->m1);
+			sl->fd[0] = shep_source(0, o->m1);
 			break;
 		case FT_SPLIT:
-			sl->fd[0] = priv(src_new(o->m1), next_cid);
-			sl->fd[1] = priv(src_new(o->m1), next_cid++);
+			sl->fd[0] = priv(shep_source(0, o->m1), next_cid);
+			sl->fd[1] = priv(shep_source(0, o->m1), next_cid++);
 			break;
 		default:
 			sl->type = FT_NONE;
@@ -948,7 +899,7 @@ static bool exec_op(const struct op *o)
 		xclose(&w->re[k]);
 		xclose(&w->se[k]);
 		w->re[k] = priv(epoll_create1(fl), next_cid);
-		w->se[k] = priv(o->b ? (int)sh_create(fl) :
+		w->se[k] = priv(o->b ? (int)shep_create(fl) :
 			open(SHADOW_EPOLL_DEVICE, O_RDWR | (o->c ? O_CLOEXEC : 0)), next_cid++);
 		if (w->re[k] < 0 || w->se[k] < 0) {
 			fprintf(stderr, "sep_fuzz: create: %s\n", strerror(errno));
@@ -968,7 +919,7 @@ static bool exec_op(const struct op *o)
 
 		DO(r, syscall(SYS_epoll_ctl, e0, o->c, tgt_fd(w, 0, o->b, e0),
 			      o->d ? NULL : &ev0));
-		DO(s, sh_ctl(e1, o->c, tgt_fd(w, 1, o->b, e1), o->d ? NULL : &ev1));
+		DO(s, shep_ctl(e1, o->c, tgt_fd(w, 1, o->b, e1), o->d ? NULL : &ev1));
 		ok = cmp_res("ctl", &r, &s);
 		last_ctl_ret = r.ret;
 
@@ -1091,10 +1042,10 @@ static bool exec_op(const struct op *o)
 		struct slot *sl = &w->s[o->a];
 
 		if (sl->type == FT_SRC) {
-			src_set(sl->fd[0], o->m1, o->m2, o->m3, o->c);
+			shep_source_change(sl->fd[0], o->m1, o->m2, o->m3, o->c);
 		} else if (sl->type == FT_SPLIT) {
-			DO(r, src_set(sl->fd[0], o->m1, o->m2, o->m3, o->c));
-			DO(s, src_set(sl->fd[1], o->m1, o->m2, o->m3, o->c));
+			DO(r, shep_source_change(sl->fd[0], o->m1, o->m2, o->m3, o->c));
+			DO(s, shep_source_change(sl->fd[1], o->m1, o->m2, o->m3, o->c));
 			ok = cmp_res("src_set", &r, &s);
 		}
 		break;
@@ -1103,8 +1054,8 @@ static bool exec_op(const struct op *o)
 		struct slot *sl = &w->s[o->a], *tl = &w->s[o->b];
 
 		if (sl->type == FT_SPLIT && tl->type == FT_SPLIT) {
-			DO(r, src_trig(sl->fd[0], tl->fd[0], o->i1, o->m1, o->m2, o->m3, o->c));
-			DO(s, src_trig(sl->fd[1], tl->fd[1], o->i1, o->m1, o->m2, o->m3, o->c));
+			DO(r, shep_source_trigger(sl->fd[0], tl->fd[0], o->i1, o->m1, o->m2, o->m3, o->c));
+			DO(s, shep_source_trigger(sl->fd[1], tl->fd[1], o->i1, o->m1, o->m2, o->m3, o->c));
 			ok = cmp_res("src_trigger", &r, &s);
 		}
 		break;
@@ -2135,9 +2086,8 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	signal(SIGPIPE, SIG_IGN);
-	gw = open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
-	if (gw < 0) {
-		printf("sep_fuzz: SKIP: %s: %s\n", SHADOW_EPOLL_DEVICE, strerror(errno));
+	if (shep_gateway() < 0) {
+		printf("sep_fuzz: SKIP: %s: %s\n", shep_device_path(), strerror(errno));
 		printf("fuzz: 0 ops, 0 traces, 0 divergences\n");
 		return 4;
 	}
@@ -2176,7 +2126,7 @@ int main(int argc, char **argv)
 		printf("sep_fuzz: seed %#" PRIx64 ", %ld ops, trace length %d, %d world(s)\n",
 		       seed, nops, tlen, nworlds);
 
-	t0 = now();
+	t0 = shep_now_s();
 	while (done < nops && divs < maxdiv) {
 		int len = nops - done < tlen ? (int)(nops - done) : tlen, bad = -1;
 		uint64_t ts = one ? tseed : mix(seed ^ (0x51ed5eedull * (uint64_t)(traces + 1)));
@@ -2192,11 +2142,11 @@ int main(int argc, char **argv)
 			gen_op(&ops[i], i);
 			why[0] = 0;
 			diverged = false;
-			a = prof ? now() : 0;
+			a = prof ? shep_now_s() : 0;
 			ok = exec_op(&ops[i]);
 			gen_note(&ops[i]);
 			if (prof) {
-				double dt = now() - a;
+				double dt = shep_now_s() - a;
 
 				kind_t[ops[i].kind] += dt;
 				kind_n[ops[i].kind]++;
@@ -2217,7 +2167,7 @@ int main(int argc, char **argv)
 			break;
 		if (bad >= 0) {
 			char first[sizeof(why)];
-			double tm = now();
+			double tm = shep_now_s();
 			int n;
 
 			divs++;
@@ -2239,20 +2189,20 @@ int main(int argc, char **argv)
 					print_op(stdout, i, &ops[i]);
 			} else {
 				printf("minimised trace (%d ops, %ld replays, %.2f s):\n", n,
-				       replays, now() - tm);
+				       replays, shep_now_s() - tm);
 				replay(ops, n, true);
 				fputs(why, stdout);
 			}
 			printf("reproduce: sep_fuzz -r %#" PRIx64 " -t %d -w %d\n", ts, tlen, nworlds);
-			tmin += now() - tm;
+			tmin += shep_now_s() - tm;
 		}
 		if (!quiet && traces % 500 == 0) {
-			t = now() - t0 - tmin;
+			t = shep_now_s() - t0 - tmin;
 			printf("  %ld ops, %ld traces, %.1f s, %.0f ops/s\n", done, traces, t,
 			       done / (t > 0 ? t : 1));
 		}
 	}
-	t = now() - t0 - tmin;
+	t = shep_now_s() - t0 - tmin;
 	if (prof)
 		for (int k = 0; k < OP_NKINDS; k++)
 			printf("  %-12s %8ld ops %8.3f s %7.1f us/op\n", opname[k], kind_n[k],

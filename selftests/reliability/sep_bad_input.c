@@ -99,9 +99,10 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], "-v"))
 		verbose = 1;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	gw = open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
+	/* The raw ioctls below (the rows' subject) go to the library's gateway. */
+	gw = shep_gateway();
 	if (gw < 0) {
-		printf("bad-input: SKIP: %s: %s\n", SHADOW_EPOLL_DEVICE, strerror(errno));
+		printf("bad-input: SKIP: %s: %s\n", shep_device_path(), strerror(errno));
 		return 4;
 	}
 	uname(&u);
@@ -117,8 +118,8 @@ int main(int argc, char **argv)
 	hole = page + 3 * PG;
 	munmap(hole, PG);
 
-	ep = rel_create(&(struct rel_ep){ .gw = gw });
-	src = rel_source(gw, EPOLLIN);
+	ep = shep_create(EPOLL_CLOEXEC);
+	src = shep_source(O_CLOEXEC, EPOLLIN);
 	efd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK);
 	rep = epoll_create1(EPOLL_CLOEXEC);
 	opath = open("/", O_PATH | O_CLOEXEC);
@@ -353,7 +354,7 @@ int main(int argc, char **argv)
 	}
 	{
 		/* an empty instance: nothing to copy, the entries pointer is not used */
-		int e2 = rel_create(&(struct rel_ep){ .gw = gw });
+		int e2 = shep_create(EPOLL_CLOEXEC);
 
 		memset(&da, 0, sizeof(da));
 		da.size = sizeof(da);

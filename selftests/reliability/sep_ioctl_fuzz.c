@@ -90,7 +90,7 @@
 
 enum { T_GW, T_INST, T_SRC, T_EFD, T_PIPE, T_SOCK, T_OPATH };
 
-static int gw;
+static int gw;		/* libshadow_epoll's gateway, for the raw ioctls */
 static _Atomic int pool[NPOOL];
 static int opath;
 /* Shadow fds that are never closed: the gateway, an instance, a source. */
@@ -167,14 +167,11 @@ static int new_obj(uint64_t *s)
 	int p[2], fd = -1;
 
 	switch (kind) {
-	case 0: case 1: {
-		struct shadow_epoll_create_args a = { .size = sizeof(a), .flags = EPOLL_CLOEXEC };
-
-		fd = ioctl(gw, SHADOW_EPOLL_IOC_CREATE, &a);
+	case 0: case 1:
+		fd = shep_create(EPOLL_CLOEXEC);
 		break;
-	}
 	case 2: case 3:
-		fd = rel_source(gw, mask);
+		fd = shep_source(O_CLOEXEC, mask);
 		break;
 	case 4:
 		fd = eventfd(init, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -716,7 +713,7 @@ typedef int (*fop_t)(int ep, int efd, int src);
 
 static int op_create(int ep, int efd, int src)
 {
-	int r = rel_create(&(struct rel_ep){ .gw = gw });
+	int r = rel_create(&(struct rel_ep){ .kernel = false });
 
 	(void)ep, (void)efd, (void)src;
 	if (r >= 0)
@@ -726,7 +723,7 @@ static int op_create(int ep, int efd, int src)
 
 static int op_source(int ep, int efd, int src)
 {
-	int r = rel_source(gw, EPOLLIN);
+	int r = shep_source(O_CLOEXEC, EPOLLIN);
 
 	(void)ep, (void)efd, (void)src;
 	if (r >= 0)
@@ -736,7 +733,7 @@ static int op_source(int ep, int efd, int src)
 
 static int op_add_efd(int ep, int efd, int src)
 {
-	struct rel_ep b = { .gw = gw };
+	struct rel_ep b = { .kernel = false };
 	int r = rel_ctl(&b, ep, EPOLL_CTL_ADD, efd, EPOLLIN, 1);
 
 	(void)src;
@@ -747,8 +744,8 @@ static int op_add_efd(int ep, int efd, int src)
 
 static int op_add_src_close(int ep, int efd, int src)
 {
-	struct rel_ep b = { .gw = gw };
-	int s2 = rel_source(gw, EPOLLIN), r;
+	struct rel_ep b = { .kernel = false };
+	int s2 = shep_source(O_CLOEXEC, EPOLLIN), r;
 
 	(void)efd, (void)src;
 	if (s2 < 0)
@@ -760,7 +757,7 @@ static int op_add_src_close(int ep, int efd, int src)
 
 static int op_add_nested(int ep, int efd, int src)
 {
-	struct rel_ep b = { .gw = gw };
+	struct rel_ep b = { .kernel = false };
 	int in = rel_create(&b), r;
 
 	(void)efd, (void)src;
@@ -773,7 +770,7 @@ static int op_add_nested(int ep, int efd, int src)
 
 static int op_mod(int ep, int efd, int src)
 {
-	struct rel_ep b = { .gw = gw };
+	struct rel_ep b = { .kernel = false };
 
 	(void)efd;
 	return rel_ctl(&b, ep, EPOLL_CTL_MOD, src, EPOLLIN | EPOLLOUT, 4);
@@ -781,7 +778,7 @@ static int op_mod(int ep, int efd, int src)
 
 static int op_wait(int ep, int efd, int src)
 {
-	struct rel_ep b = { .gw = gw };
+	struct rel_ep b = { .kernel = false };
 	struct epoll_event ev[4];
 
 	(void)efd, (void)src;
@@ -790,40 +787,35 @@ static int op_wait(int ep, int efd, int src)
 
 static int op_dump(int ep, int efd, int src)
 {
-	struct shadow_epoll_interest_entry e[4];
-	struct shadow_epoll_dump_args d = {
-		.size = sizeof(d), .epfd = ep, .count = 4,
-		.entries = (uint64_t)(unsigned long)e,
-	};
+	union {
+		struct shadow_epoll_ready_entry r[4];
+		struct shadow_epoll_interest_entry i[4];
+	} e;
 
-	(void)efd, (void)src;
-	return ioctl(gw, efd & 1 ? SHADOW_EPOLL_IOC_READY : SHADOW_EPOLL_IOC_INTEREST, &d);
+	(void)src;
+	return efd & 1 ? shep_ready(ep, e.r, 4, NULL) : shep_interest(ep, e.i, 4);
 }
 
 static int op_src_set(int ep, int efd, int src)
 {
 	(void)ep, (void)efd;
-	return rel_src_change(src, SHADOW_EPOLL_SRC_POLLFREE, EPOLLIN, 0, 0);
+	return shep_source_change(src, SHADOW_EPOLL_SRC_POLLFREE, EPOLLIN, 0, 0);
 }
 
 static int op_trigger(int ep, int efd, int src)
 {
-	struct shadow_epoll_source_trigger t = {
-		.size = sizeof(t), .target_fd = src, .count = 1,
-		.change = { .op = SHADOW_EPOLL_SRC_OR, .mask = EPOLLOUT },
-	};
-	struct rel_ep b = { .gw = gw };
+	struct rel_ep b = { .kernel = false };
 	struct epoll_event ev[4];
 
 	(void)efd;
-	if (ioctl(src, SHADOW_EPOLL_IOC_SRC_TRIGGER, &t))
+	if (shep_source_trigger(src, src, 1, SHADOW_EPOLL_SRC_OR, EPOLLOUT, 0, 0))
 		return -1;
 	return rel_wait(&b, ep, ev, 4, 0);
 }
 
 static int op_close_inst(int ep, int efd, int src)
 {
-	struct rel_ep b = { .gw = gw };
+	struct rel_ep b = { .kernel = false };
 	int in = rel_create(&b), r;
 
 	(void)ep;
@@ -847,7 +839,7 @@ static const struct { const char *name; fop_t fn; } fops[] = {
 static int fault_sweep(void)
 {
 	int ep, efd, src, f, n, injected = 0, enomem = 0, other = 0;
-	struct rel_ep b = { .gw = gw };
+	struct rel_ep b = { .kernel = false };
 
 	if (write_file("/sys/kernel/debug/failslab/ignore-gfp-wait", "N") ||
 	    write_file("/sys/kernel/debug/failslab/verbose", "0")) {
@@ -864,7 +856,7 @@ static int fault_sweep(void)
 
 		ep = rel_create(&b);
 		efd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
-		src = rel_source(gw, EPOLLIN);
+		src = shep_source(O_CLOEXEC, EPOLLIN);
 		if (ep < 0 || efd < 0 || src < 0 ||
 		    rel_ctl(&b, ep, EPOLL_CTL_ADD, src, EPOLLIN, 9)) {
 			fail("fail-nth setup: %s", strerror(errno));
@@ -925,16 +917,15 @@ static int hold_test(void)
 	struct rel_ep b;
 	int inst, src, efd, bad = 0;
 
-	gw = open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
+	gw = shep_gateway();
 	if (gw < 0) {
-		printf("fuzz: hold: FAIL: %s: %s\n", SHADOW_EPOLL_DEVICE, strerror(errno));
+		printf("fuzz: hold: FAIL: %s: %s\n", shep_device_path(), strerror(errno));
 		return 1;
 	}
 	b.kernel = false;
-	b.gw = gw;
 	bad |= try_unload("a /dev/shadow_epoll instance");
 	inst = rel_create(&b);
-	src = rel_source(gw, EPOLLIN);
+	src = shep_source(O_CLOEXEC, EPOLLIN);
 	efd = eventfd(1, EFD_CLOEXEC);
 	if (inst < 0 || src < 0 || efd < 0 ||
 	    rel_ctl(&b, inst, EPOLL_CTL_ADD, src, EPOLLIN, 1) ||
@@ -943,6 +934,7 @@ static int hold_test(void)
 		return 1;
 	}
 	close(gw);
+	shep_gateway_forget();
 	bad |= try_unload("an IOC_CREATE instance and a source");
 	close(inst);
 	bad |= try_unload("a source");
@@ -952,14 +944,6 @@ static int hold_test(void)
 }
 
 /* --------------------------------------------------------------------- main */
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void print_hist(void)
 {
@@ -1005,15 +989,15 @@ static int run(uint64_t seed, int nth, int quiet, int sweep)
 	signal(SIGPIPE, SIG_IGN);
 	sigaction(SIGALRM, &sa, NULL);
 
-	gw = open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
+	gw = shep_gateway();
 	if (gw < 0) {
-		printf("fuzz: SKIP: %s: %s\n", SHADOW_EPOLL_DEVICE, strerror(errno));
+		printf("fuzz: SKIP: %s: %s\n", shep_device_path(), strerror(errno));
 		return 4;
 	}
 	opath = open("/", O_PATH | O_CLOEXEC);
 	stable[0] = gw;
-	stable[1] = rel_create(&(struct rel_ep){ .gw = gw });
-	stable[2] = rel_source(gw, EPOLLIN);
+	stable[1] = rel_create(&(struct rel_ep){ .kernel = false });
+	stable[2] = shep_source(O_CLOEXEC, EPOLLIN);
 	if (stable[1] < 0 || stable[2] < 0) {
 		perror("fuzz: setup");
 		return 1;
@@ -1032,7 +1016,7 @@ static int run(uint64_t seed, int nth, int quiet, int sweep)
 	       det ? ", closer inline (deterministic)" : " + closer",
 	       (unsigned long long)seed);
 
-	t0 = now();
+	t0 = shep_now_s();
 	for (i = 0; i < nthreads; i++) {
 		ta[i].seed = seed + 0xD1B54A32D192ED03ULL * (i + 1);
 		ta[i].n = ncalls / nth + (i < (int)(ncalls % nth));
@@ -1044,7 +1028,7 @@ static int run(uint64_t seed, int nth, int quiet, int sweep)
 		}
 	}
 	/* watchdog: interrupt waits every 20 ms, detect hangs */
-	tprog = now();
+	tprog = shep_now_s();
 	for (;;) {
 		uint64_t c = atomic_load(&calls);
 		bool done = true;
@@ -1063,8 +1047,8 @@ static int run(uint64_t seed, int nth, int quiet, int sweep)
 			break;
 		if (c != last) {
 			last = c;
-			tprog = now();
-		} else if (now() - tprog > 30) {
+			tprog = shep_now_s();
+		} else if (shep_now_s() - tprog > 30) {
 			fail("no progress for 30 s after %llu calls: a call hangs",
 			     (unsigned long long)c);
 			hang_report(nth);
@@ -1073,11 +1057,11 @@ static int run(uint64_t seed, int nth, int quiet, int sweep)
 			fflush(NULL);
 			_exit(3);
 		}
-		if (!quiet && (int)(now() - t0) / 10 != (int)(now() - t0 - 0.02) / 10)
+		if (!quiet && (int)(shep_now_s() - t0) / 10 != (int)(shep_now_s() - t0 - 0.02) / 10)
 			fprintf(stderr, "fuzz: %llu calls\n", (unsigned long long)c);
 		usleep(20000);
 	}
-	t1 = now();
+	t1 = shep_now_s();
 	atomic_store(&stop, true);
 	if (!det)
 		pthread_join(ta[nth].self, NULL);
@@ -1096,6 +1080,7 @@ static int run(uint64_t seed, int nth, int quiet, int sweep)
 		if (pool[i] >= 0)
 			close(pool[i]);
 	close(gw);
+	shep_gateway_forget();
 	printf("fuzz: summary: seed %#llx, %llu calls, %.0f calls/s, ok %llu, EFAULT %llu, EINVAL %llu, ENOTTY %llu, digest %016llx%s: %s\n",
 	       (unsigned long long)seed, (unsigned long long)atomic_load(&calls),
 	       atomic_load(&calls) / (t1 - t0),

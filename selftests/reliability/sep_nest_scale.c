@@ -28,36 +28,6 @@
 #define MAX_GROWTH	3.0
 #define MAX_RATIO	3.0
 
-static int gw = -1;
-
-static int k_create(int flags)
-{
-	return epoll_create1(flags);
-}
-
-static int k_ctl(int epfd, int op, int fd, struct epoll_event *ev)
-{
-	return epoll_ctl(epfd, op, fd, ev);
-}
-
-static int d_create(int flags)
-{
-	struct shadow_epoll_create_args a = { .size = sizeof(a),
-					      .flags = flags };
-
-	return ioctl(gw, SHADOW_EPOLL_IOC_CREATE, &a);
-}
-
-static int d_ctl(int epfd, int op, int fd, struct epoll_event *ev)
-{
-	struct shadow_epoll_ctl_args a = {
-		.size = sizeof(a), .epfd = epfd, .op = op, .fd = fd,
-		.event = (uint64_t)(uintptr_t)ev,
-	};
-
-	return ioctl(gw, SHADOW_EPOLL_IOC_CTL, &a);
-}
-
 static long parse_n(const char *s)
 {
 	char *end;
@@ -73,8 +43,8 @@ static long parse_n(const char *s)
 int main(int argc, char **argv)
 {
 	static const struct ns_side sides[2] = {
-		{ "in-tree", k_create, k_ctl },
-		{ "shadow", d_create, d_ctl },
+		{ "in-tree", epoll_create1, epoll_ctl },
+		{ "shadow", shep_create, shep_ctl },
 	};
 	long n[MAX_N] = { 10000, 100000, 1000000 };
 	double ms[MAX_N][2], per[MAX_N][2], growth[2], allowed;
@@ -104,9 +74,8 @@ int main(int argc, char **argv)
 	}
 	if (!cnt || reps < 1)
 		return 2;
-	gw = open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
-	if (gw < 0) {
-		printf("nest-scale: %s missing: skip\n", SHADOW_EPOLL_DEVICE);
+	if (shep_gateway() < 0) {
+		printf("nest-scale: %s missing: skip\n", shep_device_path());
 		return 4;
 	}
 	for (i = 0; i < cnt; i++)

@@ -154,7 +154,7 @@ static void *producer(void *p)
 			i = rel_below(&s, NG3);
 			atomic_fetch_add(&g3_w[i], 1);
 			atomic_fetch_add(&g3_pend[i], 1);
-			if (rel_src_change(g3[i], SHADOW_EPOLL_SRC_OR, EPOLLIN,
+			if (shep_source_change(g3[i], SHADOW_EPOLL_SRC_OR, EPOLLIN,
 					   key, fl) < 0)
 				fail("G3 SRC_OR: %s", strerror(errno));
 		}
@@ -220,7 +220,7 @@ static void handle(struct epoll_event *e)
 		if (atomic_exchange(&g3_owned[i], true))
 			fail("G3[%u]: oneshot event delivered while another waiter owns the item",
 			     i);
-		CHECK(rel_src_change(g3[i], SHADOW_EPOLL_SRC_CLEAR, EPOLLIN, 0,
+		CHECK(shep_source_change(g3[i], SHADOW_EPOLL_SRC_CLEAR, EPOLLIN, 0,
 				     SHADOW_EPOLL_SRC_NOWAKE), "G3 SRC_CLEAR", -1);
 		v = atomic_exchange(&g3_pend[i], 0);
 		if (v)
@@ -297,7 +297,7 @@ static int new_obj(uint64_t *s, struct slot *sl, struct slot *peer)
 		peer->type = t == OBJ_PIPE_R ? OBJ_PIPE_W : OBJ_PIPE_R;
 		break;
 	case OBJ_SRC:
-		sl->fd = rel_source(B.gw, rel_below(s, 2) ? EPOLLIN : 0);
+		sl->fd = shep_source(O_CLOEXEC, rel_below(s, 2) ? EPOLLIN : 0);
 		break;
 	case OBJ_SOCK:
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -408,7 +408,7 @@ static void *chaos(void *p)
 				uint32_t op = rel_below(&s, 16) ? rel_below(&s, 3)
 								: SHADOW_EPOLL_SRC_POLLFREE;
 
-				CHECK(rel_src_change(x->fd, op,
+				CHECK(shep_source_change(x->fd, op,
 						     chaos_masks[rel_below(&s, 13)],
 						     rel_below(&s, 2) ? 0 : (uint32_t)rel_rand(&s),
 						     rel_below(&s, 4)),
@@ -419,14 +419,12 @@ static void *chaos(void *p)
 			break;
 		case 11:	/* trigger: when x is re-polled, change y (own source) */
 			if (x->type == OBJ_SRC && y->type == OBJ_SRC) {
-				struct shadow_epoll_source_trigger tr = {
-					.size = sizeof(tr), .target_fd = y->fd,
-					.count = rel_below(&s, 4),
-					.change = { .op = rel_below(&s, 3),
-						    .mask = EPOLLIN | EPOLLOUT,
-						    .flags = rel_below(&s, 2) },
-				};
-				CHECK(ioctl(x->fd, SHADOW_EPOLL_IOC_SRC_TRIGGER, &tr),
+				uint32_t count = rel_below(&s, 4);
+				uint32_t op = rel_below(&s, 3);
+				uint32_t fl = rel_below(&s, 2);
+
+				CHECK(shep_source_trigger(x->fd, y->fd, count, op,
+							  EPOLLIN | EPOLLOUT, 0, fl),
 				      "chaos SRC_TRIGGER", -1);
 			}
 			break;
@@ -452,9 +450,7 @@ static void *poller(void *p)
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ep);
 	while (!atomic_load(&stop_chaos)) {
 		struct pollfd pf = { .fd = ep, .events = POLLIN };
-		struct shadow_epoll_dump_args d = {
-			.size = sizeof(d), .epfd = ep, .count = rel_below(&s, 9),
-		};
+		unsigned int cap = rel_below(&s, 9), fl;
 		int r;
 
 		switch (rel_below(&s, 4)) {
@@ -467,16 +463,14 @@ static void *poller(void *p)
 		case 1:
 			if (B.kernel)
 				break;
-			d.entries = (uint64_t)(unsigned long)re;
-			CHECK(r = ioctl(ep, SHADOW_EPOLL_IOC_READY, &d), "READY", -1);
-			if (r == 0 && (d.flags & ~SHADOW_EPOLL_DUMP_SCANNING))
-				fail("READY dump flags %#x", d.flags);
+			CHECK(r = shep_ready(ep, re, cap, &fl), "READY", -1);
+			if (r >= 0 && (fl & ~SHADOW_EPOLL_DUMP_SCANNING))
+				fail("READY dump flags %#x", fl);
 			break;
 		case 2:
 			if (B.kernel)
 				break;
-			d.entries = (uint64_t)(unsigned long)ie;
-			CHECK(ioctl(ep, SHADOW_EPOLL_IOC_INTEREST, &d), "INTEREST", -1);
+			CHECK(shep_interest(ep, ie, cap), "INTEREST", -1);
 			break;
 		case 3:
 			fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -564,7 +558,6 @@ out:
  * deadlock leaves both threads in uninterruptible sleep: the process cannot
  * exit, the VM's hung-task detector reports it).
  */
-static double now(void);
 static _Atomic uint64_t x_prog[2];
 
 static void *x_real(void *p)
@@ -593,12 +586,12 @@ static void *x_shadow(void *p)
 
 static int cycle_test(int secs)
 {
-	int r = epoll_create1(EPOLL_CLOEXEC), sh = B.gw;
+	int r = epoll_create1(EPOLL_CLOEXEC), sh = ep;
 	int e1 = eventfd(1, EFD_CLOEXEC), e2 = eventfd(1, EFD_CLOEXEC);
 	struct epoll_event ev = { .events = EPOLLIN };
 	pthread_t t1, t2;
 	uint64_t last[2] = { 0, 0 };
-	double t0 = now(), tp = now();
+	double t0 = shep_now_s(), tp = shep_now_s();
 
 	if (r < 0 || e1 < 0 || e2 < 0 ||
 	    rel_ctl(&B, sh, EPOLL_CTL_ADD, r, EPOLLIN, 1) ||
@@ -611,13 +604,13 @@ static int cycle_test(int secs)
 	printf("stress: cycle shadow <-> in-tree epoll, %d s\n", secs);
 	pthread_create(&t1, NULL, x_real, &r);
 	pthread_create(&t2, NULL, x_shadow, &sh);
-	while (now() - t0 < secs) {
+	while (shep_now_s() - t0 < secs) {
 		uint64_t a = atomic_load(&x_prog[0]), b = atomic_load(&x_prog[1]);
 
 		if (a != last[0] && b != last[1]) {
 			last[0] = a, last[1] = b;
-			tp = now();
-		} else if (now() - tp > 10) {
+			tp = shep_now_s();
+		} else if (shep_now_s() - tp > 10) {
 			printf("stress: FAIL: cycle: no progress for 10 s (real %llu, shadow %llu scans): deadlock\n",
 			       (unsigned long long)a, (unsigned long long)b);
 			fflush(NULL);
@@ -642,14 +635,6 @@ static uint64_t sum(_Atomic uint64_t *a, int n)
 	while (n--)
 		t += atomic_load(&a[n]);
 	return t;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static void usage(void)
@@ -689,21 +674,16 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
-	B.gw = open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
-	if (B.kernel) {
-		ep = epoll_create1(EPOLL_CLOEXEC);
-	} else {
-		if (B.gw < 0) {
-			printf("stress: SKIP: %s: %s\n", SHADOW_EPOLL_DEVICE, strerror(errno));
-			return 4;
-		}
-		ep = B.gw;
+	have_src = shep_gateway() >= 0;
+	if (!B.kernel && !have_src) {
+		printf("stress: SKIP: %s: %s\n", shep_device_path(), strerror(errno));
+		return 4;
 	}
+	ep = rel_create(&B);
 	if (ep < 0) {
 		perror("stress: instance");
 		return 1;
 	}
-	have_src = B.gw >= 0;
 	if (cycle && !B.kernel)
 		return cycle_test(cycle);
 	printf("stress: %s, %d s, %d waiters, %d producers, %d chaos, seed %#llx%s\n",
@@ -725,7 +705,7 @@ int main(int argc, char **argv)
 		}
 	}
 	for (i = 0; have_src && i < NG3; i++) {
-		g3[i] = rel_source(B.gw, 0);
+		g3[i] = shep_source(O_CLOEXEC, 0);
 		if (g3[i] < 0 || rel_ctl(&B, ep, EPOLL_CTL_ADD, g3[i], G3_EV, DATA(KIND_G3, i))) {
 			perror("stress: G3 setup");
 			return 1;
@@ -755,15 +735,15 @@ int main(int argc, char **argv)
 		SPAWN(nester);
 	}
 
-	t0 = now();
-	while (now() - t0 < secs && atomic_load(&errors) == 0) {
+	t0 = shep_now_s();
+	while (shep_now_s() - t0 < secs && atomic_load(&errors) == 0) {
 		usleep(100000);
 		if (verbose)
-			fprintf(stderr, "stress: %.1fs ops %llu events %llu\n", now() - t0,
+			fprintf(stderr, "stress: %.1fs ops %llu events %llu\n", shep_now_s() - t0,
 				(unsigned long long)atomic_load(&ops),
 				(unsigned long long)atomic_load(&events));
 	}
-	tend = now();
+	tend = shep_now_s();
 
 	/* stop the load, keep the waiters draining */
 	atomic_store(&stop_prod, true);
@@ -772,15 +752,15 @@ int main(int argc, char **argv)
 		pthread_join(th[i], NULL);
 	w = sum(g1_w, NG1) + sum(g2_w, NG2) + sum(g3_w, NG3);
 	last = ~0ULL;
-	tprog = now();
+	tprog = shep_now_s();
 	for (;;) {
 		r = sum(g1_r, NG1) + sum(g2_r, NG2) + sum(g3_r, NG3);
 		if (r >= w)
 			break;
 		if (r != last) {
 			last = r;
-			tprog = now();
-		} else if (now() - tprog > 5.0) {
+			tprog = shep_now_s();
+		} else if (shep_now_s() - tprog > 5.0) {
 			break;
 		}
 		usleep(10000);
@@ -829,15 +809,13 @@ int main(int argc, char **argv)
 	}
 	if (lost && !B.kernel) {
 		struct shadow_epoll_ready_entry re[64];
-		struct shadow_epoll_dump_args d = {
-			.size = sizeof(d), .epfd = ep, .count = 64,
-			.entries = (uint64_t)(unsigned long)re,
-		};
+		unsigned int fl;
+		int n = shep_ready(ep, re, 64, &fl);
 
-		if (ioctl(ep, SHADOW_EPOLL_IOC_READY, &d) == 0) {
-			fprintf(stderr, "stress: ready list now: %u item(s), flags %#x\n",
-				d.count, d.flags);
-			for (i = 0; i < (int)d.count && i < 64; i++)
+		if (n >= 0) {
+			fprintf(stderr, "stress: ready list now: %d item(s), flags %#x\n",
+				n, fl);
+			for (i = 0; i < n && i < 64; i++)
 				fprintf(stderr, "  fd %d events %#x data %#llx flags %#x\n",
 					re[i].fd, re[i].events,
 					(unsigned long long)re[i].data, re[i].flags);

@@ -121,7 +121,7 @@ struct shared {
 };
 
 static struct shared *S;
-static struct rel_ep SH;	/* the shadow device (gw), never in-tree */
+static struct rel_ep SH;	/* the shadow device, never in-tree */
 static bool real_only, acyclic;
 /* -A: ADDs, close/re-create and dup one at a time, so no race adds a cycle */
 static pthread_mutex_t graph_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -139,14 +139,6 @@ static void gunlock(void)
 }
 static int nthreads = 4, maxnodes = 8, quiet, verbose, kmsg_trace;
 static _Atomic int stop_run;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static void odd(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void odd(const char *fmt, ...)
@@ -744,17 +736,15 @@ static void one_op(int t, uint64_t *s)
 	}
 	/* READY / INTEREST dump of an instance (shadow ones; EINVAL on others) */
 	if (!real_only && !skip('D')) {
-		struct shadow_epoll_interest_entry ent[16];
-		struct shadow_epoll_dump_args a = {
-			.size = sizeof(a), .count = 16,
-			.entries = (uint64_t)(unsigned long)ent,
-		};
+		union {
+			struct shadow_epoll_ready_entry r[16];
+			struct shadow_epoll_interest_entry i[16];
+		} ent;
 
 		fd = atomic_load(&S->n[u].fd);
-		a.epfd = fd;
 		note(t, OP_DUMP, u, -1, 0, fd, -1);
-		r = ioctl(SH.gw, rel_below(s, 2) ? SHADOW_EPOLL_IOC_READY :
-			  SHADOW_EPOLL_IOC_INTEREST, &a);
+		r = rel_below(s, 2) ? shep_ready(fd, ent.r, 16, NULL) :
+				      shep_interest(fd, ent.i, 16);
 		if (r < 0 && !err_in(errno, wait_ok))
 			odd("dump %d (fd %d): %s", u, fd, strerror(errno));
 		done_op(t);
@@ -785,13 +775,13 @@ static void print_topology(void);
 static int child(uint64_t seed, double total, double per_round)
 {
 	uint64_t s = seed;
-	double t0 = now();
+	double t0 = shep_now_s();
 	pthread_t th[MAXT];
 	struct targ ta[MAXT];
 	int round, i;
 
 	atomic_store(&S->th[MAIN_T].active, 1);
-	for (round = 0; round == 0 || now() - t0 < total; round++) {
+	for (round = 0; round == 0 || shep_now_s() - t0 < total; round++) {
 		double tr;
 
 		atomic_store(&S->round, round);
@@ -810,8 +800,8 @@ static int child(uint64_t seed, double total, double per_round)
 				return 1;
 			}
 		}
-		tr = now();
-		while (now() - tr < per_round) {
+		tr = shep_now_s();
+		while (shep_now_s() - tr < per_round) {
 			note(MAIN_T, OP_SLEEP, -1, -1, 0, -1, -1);
 			usleep(50000);
 			done_op(MAIN_T);
@@ -1040,13 +1030,9 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 
 	SH.kernel = false;
-	SH.gw = -1;
-	if (!real_only) {
-		SH.gw = open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
-		if (SH.gw < 0) {
-			printf("topo: SKIP: %s: %s\n", SHADOW_EPOLL_DEVICE, strerror(errno));
-			return 4;
-		}
+	if (!real_only && shep_gateway() < 0) {
+		printf("topo: SKIP: %s: %s\n", shep_device_path(), strerror(errno));
+		return 4;
 	}
 	S = mmap(NULL, sizeof(*S), PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1069,7 +1055,7 @@ int main(int argc, char **argv)
 		_exit(child(seed, total, per_round));
 
 	/* the watchdog */
-	t0 = now();
+	t0 = shep_now_s();
 	for (i = 0; i <= MAXT; i++) {
 		last[i] = t0;
 		seen[i] = 0;
@@ -1088,7 +1074,7 @@ int main(int argc, char **argv)
 			return rc;
 		}
 		usleep(100000);
-		tn = now();
+		tn = shep_now_s();
 		if (kmsg_trace)
 			trace_ops(tn - t0);
 		if (verbose && (int)(tn - t0) != (int)(tn - t0 - 0.1))

@@ -148,16 +148,6 @@ static int unload_settled(void)
 }
 
 /* A dump of @epfd: the number of entries, the first one in @e. */
-static int dump(int epfd, unsigned long cmd, void *e)
-{
-	struct shadow_epoll_dump_args a = {
-		.size = sizeof(a), .epfd = epfd, .count = 1,
-		.entries = (uint64_t)(unsigned long)e,
-	};
-
-	return ioctl(epfd, cmd, &a) ? -1 : (int)a.count;
-}
-
 /*
  * The pipe whose mutex a writer holds: its write() copies from @page,
  * which is registered with userfaultfd and missing, so the copy waits
@@ -259,12 +249,12 @@ static bool fput_pending(int gw, pid_t pid)
 		printf("unload: the closer did not close its fds\n");
 		return false;
 	}
-	i = dump(gw, SHADOW_EPOLL_IOC_INTEREST, &ie);
+	i = shep_interest(gw, &ie, 1);
 	if (i) {
 		printf("unload: the eventfd is still open (%d)\n", i);
 		return false;
 	}
-	i = dump(gw, SHADOW_EPOLL_IOC_READY, &re);
+	i = shep_ready(gw, &re, 1, NULL);
 	if (i != 1 || (re.flags & SHADOW_EPOLL_ENTRY_DYING)) {
 		printf("unload: the eventfd's hook already ran (%d, %#x)\n",
 		       i, i > 0 ? re.flags : 0);
@@ -279,19 +269,22 @@ static void release_closer(pid_t pid, struct blocker *bl);
  * Steps 1-2: returns the closer, blocked in the pipe's release with the
  * final fput of the watched eventfd queued behind it, the instance
  * closed; release_closer() lets it go.
+ *
+ * The instance is libshadow_epoll's gateway (an open() of the device is an
+ * instance): closing and forgetting it leaves no shadow fd open, as the
+ * refcnt check and the unload need.
  */
 static pid_t make_orphan(struct blocker *bl)
 {
-	struct rel_ep b = { .kernel = false };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 1 };
 	int gw, efd, go[2];
 	pid_t pid;
 	char c;
 
-	gw = open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
+	gw = shep_gateway();
 	efd = eventfd(1, EFD_CLOEXEC);
-	b.gw = gw;
 	if (gw < 0 || efd < 0 || blocker_init(bl) || pipe2(go, O_CLOEXEC) ||
-	    rel_ctl(&b, gw, EPOLL_CTL_ADD, efd, EPOLLIN, 1)) {
+	    shep_ctl(gw, EPOLL_CTL_ADD, efd, &ev)) {
 		fail("setup: %s", strerror(errno));
 		return -1;
 	}
@@ -333,6 +326,7 @@ static pid_t make_orphan(struct blocker *bl)
 	}
 	/* The instance's release: the eventfd cannot be pinned any more. */
 	close(gw);
+	shep_gateway_forget();
 	return pid;
 }
 

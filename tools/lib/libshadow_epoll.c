@@ -14,25 +14,25 @@
 #include "libshadow_epoll.h"
 
 /* The kernel's sigset_t size, what glibc passes to epoll_pwait(2). */
-#define SEP_SIGSETSIZE	(_NSIG / 8)
+#define SHEP_SIGSETSIZE	(_NSIG / 8)
 
 /*
  * The gateway: fd, and the identity it had when we opened it.  All three
  * are only read/written with atomics; a racing reopen loses the CAS and
  * closes its own fd.
  */
-static int sep_gw_fd = -1;
-static unsigned long long sep_gw_rdev;
-static unsigned long long sep_gw_ino;
+static int shep_gw_fd = -1;
+static unsigned long long shep_gw_rdev;
+static unsigned long long shep_gw_ino;
 
-const char *sep_device_path(void)
+const char *shep_device_path(void)
 {
 	const char *p = getenv("SHADOW_EPOLL_DEVICE");
 
 	return p && *p ? p : SHADOW_EPOLL_DEVICE;
 }
 
-static int sep_gw_same(int fd)
+static int shep_gw_same(int fd)
 {
 	struct stat st;
 
@@ -40,24 +40,24 @@ static int sep_gw_same(int fd)
 		return 0;
 	return S_ISCHR(st.st_mode) &&
 	       (unsigned long long)st.st_rdev ==
-			__atomic_load_n(&sep_gw_rdev, __ATOMIC_ACQUIRE) &&
+			__atomic_load_n(&shep_gw_rdev, __ATOMIC_ACQUIRE) &&
 	       (unsigned long long)st.st_ino ==
-			__atomic_load_n(&sep_gw_ino, __ATOMIC_ACQUIRE);
+			__atomic_load_n(&shep_gw_ino, __ATOMIC_ACQUIRE);
 }
 
-static int sep_gw_open(void)
+static int shep_gw_open(void)
 {
 	struct rlimit rl;
 	struct stat st;
 	int fd, hi, e;
 
-	fd = open(sep_device_path(), O_RDWR | O_CLOEXEC);
+	fd = open(shep_device_path(), O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	/* Keep it out of the way of programs that expect small fds. */
 	if (!getrlimit(RLIMIT_NOFILE, &rl) &&
-	    (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SEP_GATEWAY_MIN_FD)) {
-		hi = fcntl(fd, F_DUPFD_CLOEXEC, SEP_GATEWAY_MIN_FD);
+	    (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SHEP_GATEWAY_MIN_FD)) {
+		hi = fcntl(fd, F_DUPFD_CLOEXEC, SHEP_GATEWAY_MIN_FD);
 		if (hi >= 0) {
 			close(fd);
 			fd = hi;
@@ -69,46 +69,46 @@ static int sep_gw_open(void)
 		errno = e;
 		return -1;
 	}
-	__atomic_store_n(&sep_gw_rdev, (unsigned long long)st.st_rdev,
+	__atomic_store_n(&shep_gw_rdev, (unsigned long long)st.st_rdev,
 			 __ATOMIC_RELEASE);
-	__atomic_store_n(&sep_gw_ino, (unsigned long long)st.st_ino,
+	__atomic_store_n(&shep_gw_ino, (unsigned long long)st.st_ino,
 			 __ATOMIC_RELEASE);
 	return fd;
 }
 
-int sep_gateway(void)
+int shep_gateway(void)
 {
-	int fd = __atomic_load_n(&sep_gw_fd, __ATOMIC_ACQUIRE);
+	int fd = __atomic_load_n(&shep_gw_fd, __ATOMIC_ACQUIRE);
 	int expect = -1;
 	int nfd;
 
 	if (fd >= 0)
 		return fd;
-	nfd = sep_gw_open();
+	nfd = shep_gw_open();
 	if (nfd < 0)
 		return -1;
-	if (__atomic_compare_exchange_n(&sep_gw_fd, &expect, nfd, 0,
+	if (__atomic_compare_exchange_n(&shep_gw_fd, &expect, nfd, 0,
 					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return nfd;
 	close(nfd);		/* another thread won */
 	return expect;
 }
 
-void sep_gateway_forget(void)
+void shep_gateway_forget(void)
 {
-	__atomic_store_n(&sep_gw_fd, -1, __ATOMIC_RELEASE);
+	__atomic_store_n(&shep_gw_fd, -1, __ATOMIC_RELEASE);
 }
 
 /*
  * One command on the gateway.  EBADF/ENOTTY/EINVAL may mean "the gateway is
  * gone or is not ours any more": check, reopen, retry once.
  */
-static int sep_call(unsigned long cmd, void *arg)
+static int shep_call(unsigned long cmd, void *arg)
 {
 	int tries, gw, ret, e;
 
 	for (tries = 0; ; tries++) {
-		gw = sep_gateway();
+		gw = shep_gateway();
 		if (gw < 0)
 			return -1;
 		ret = ioctl(gw, cmd, arg);
@@ -116,11 +116,11 @@ static int sep_call(unsigned long cmd, void *arg)
 			return ret;
 		e = errno;
 		if (tries == 0 && (e == EBADF || e == ENOTTY || e == EINVAL) &&
-		    !sep_gw_same(gw)) {
+		    !shep_gw_same(gw)) {
 			int cur = gw;
 
 			/* Drop it only if nobody replaced it meanwhile. */
-			__atomic_compare_exchange_n(&sep_gw_fd, &cur, -1, 0,
+			__atomic_compare_exchange_n(&shep_gw_fd, &cur, -1, 0,
 						    __ATOMIC_ACQ_REL,
 						    __ATOMIC_ACQUIRE);
 			continue;
@@ -130,63 +130,63 @@ static int sep_call(unsigned long cmd, void *arg)
 	}
 }
 
-int sep_create(int flags)
+int shep_create(int flags)
 {
 	struct shadow_epoll_create_args a = {
 		.size = sizeof(a), .flags = (__u32)flags,
 	};
 
-	return sep_call(SHADOW_EPOLL_IOC_CREATE, &a);
+	return shep_call(SHADOW_EPOLL_IOC_CREATE, &a);
 }
 
-int sep_create_size(int size)
+int shep_create_size(int size)
 {
 	if (size <= 0) {
 		errno = EINVAL;
 		return -1;
 	}
-	return sep_create(0);
+	return shep_create(0);
 }
 
-int sep_ctl(int epfd, int op, int fd, struct epoll_event *event)
+int shep_ctl(int epfd, int op, int fd, struct epoll_event *event)
 {
 	struct shadow_epoll_ctl_args a = {
 		.size = sizeof(a), .epfd = epfd, .op = op, .fd = fd,
 		.event = (__u64)(unsigned long)event,
 	};
 
-	return sep_call(SHADOW_EPOLL_IOC_CTL, &a);
+	return shep_call(SHADOW_EPOLL_IOC_CTL, &a);
 }
 
-int sep_wait_raw(struct shadow_epoll_wait_args *args)
+int shep_wait_raw(struct shadow_epoll_wait_args *args)
 {
-	return sep_call(SHADOW_EPOLL_IOC_WAIT, args);
+	return shep_call(SHADOW_EPOLL_IOC_WAIT, args);
 }
 
-int sep_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
+int shep_wait(int epfd, struct epoll_event *events, int maxevents, int timeout)
 {
 	struct shadow_epoll_wait_args a = {
 		.size = sizeof(a), .epfd = epfd, .maxevents = maxevents,
 		.events = (__u64)(unsigned long)events, .timeout_ms = timeout,
 	};
 
-	return sep_call(SHADOW_EPOLL_IOC_WAIT, &a);
+	return shep_call(SHADOW_EPOLL_IOC_WAIT, &a);
 }
 
-int sep_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout,
+int shep_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout,
 	      const sigset_t *sigmask)
 {
 	struct shadow_epoll_wait_args a = {
 		.size = sizeof(a), .epfd = epfd, .maxevents = maxevents,
 		.events = (__u64)(unsigned long)events, .timeout_ms = timeout,
 		.sigmask = (__u64)(unsigned long)sigmask,
-		.sigsetsize = SEP_SIGSETSIZE,
+		.sigsetsize = SHEP_SIGSETSIZE,
 	};
 
-	return sep_call(SHADOW_EPOLL_IOC_WAIT, &a);
+	return shep_call(SHADOW_EPOLL_IOC_WAIT, &a);
 }
 
-int sep_pwait2(int epfd, struct epoll_event *events, int maxevents,
+int shep_pwait2(int epfd, struct epoll_event *events, int maxevents,
 	       const struct timespec *timeout, const sigset_t *sigmask)
 {
 	struct shadow_epoll_wait_args a = {
@@ -196,14 +196,14 @@ int sep_pwait2(int epfd, struct epoll_event *events, int maxevents,
 		/* struct timespec is struct __kernel_timespec on 64-bit */
 		.timeout_ts = (__u64)(unsigned long)timeout,
 		.sigmask = (__u64)(unsigned long)sigmask,
-		.sigsetsize = SEP_SIGSETSIZE,
+		.sigsetsize = SHEP_SIGSETSIZE,
 	};
 
 	_Static_assert(sizeof(struct timespec) == 16, "64-bit time_t only");
-	return sep_call(SHADOW_EPOLL_IOC_WAIT, &a);
+	return shep_call(SHADOW_EPOLL_IOC_WAIT, &a);
 }
 
-static int sep_dump(unsigned long cmd, int epfd, void *entries,
+static int shep_dump(unsigned long cmd, int epfd, void *entries,
 		    unsigned int cap, unsigned int *dflags)
 {
 	struct shadow_epoll_dump_args a = {
@@ -211,44 +211,44 @@ static int sep_dump(unsigned long cmd, int epfd, void *entries,
 		.entries = (__u64)(unsigned long)entries,
 	};
 
-	if (sep_call(cmd, &a) < 0)
+	if (shep_call(cmd, &a) < 0)
 		return -1;
 	if (dflags)
 		*dflags = a.flags;
 	return (int)a.count;
 }
 
-int sep_ready(int epfd, struct shadow_epoll_ready_entry *entries,
+int shep_ready(int epfd, struct shadow_epoll_ready_entry *entries,
 	      unsigned int cap, unsigned int *dflags)
 {
-	return sep_dump(SHADOW_EPOLL_IOC_READY, epfd, entries, cap, dflags);
+	return shep_dump(SHADOW_EPOLL_IOC_READY, epfd, entries, cap, dflags);
 }
 
-int sep_interest(int epfd, struct shadow_epoll_interest_entry *entries,
+int shep_interest(int epfd, struct shadow_epoll_interest_entry *entries,
 		 unsigned int cap)
 {
-	return sep_dump(SHADOW_EPOLL_IOC_INTEREST, epfd, entries, cap, NULL);
+	return shep_dump(SHADOW_EPOLL_IOC_INTEREST, epfd, entries, cap, NULL);
 }
 
-int sep_is_instance(int fd)
+int shep_is_instance(int fd)
 {
 	struct shadow_epoll_interest_entry e;
 
-	if (sep_interest(fd, &e, 0) >= 0)
+	if (shep_interest(fd, &e, 0) >= 0)
 		return 1;
 	return errno == EINVAL ? 0 : -1;
 }
 
-int sep_source(int flags, uint32_t mask)
+int shep_source(int flags, uint32_t mask)
 {
 	struct shadow_epoll_source_args a = {
 		.size = sizeof(a), .flags = (__u32)flags, .mask = mask,
 	};
 
-	return sep_call(SHADOW_EPOLL_IOC_SOURCE, &a);
+	return shep_call(SHADOW_EPOLL_IOC_SOURCE, &a);
 }
 
-int sep_source_change(int src, uint32_t op, uint32_t mask, uint32_t key,
+int shep_source_change(int src, uint32_t op, uint32_t mask, uint32_t key,
 		      uint32_t flags)
 {
 	struct shadow_epoll_source_change c = {
@@ -259,7 +259,7 @@ int sep_source_change(int src, uint32_t op, uint32_t mask, uint32_t key,
 	return ioctl(src, SHADOW_EPOLL_IOC_SRC_SET, &c);
 }
 
-int sep_source_trigger(int src, int target, uint32_t count, uint32_t op,
+int shep_source_trigger(int src, int target, uint32_t count, uint32_t op,
 		       uint32_t mask, uint32_t key, uint32_t flags)
 {
 	struct shadow_epoll_source_trigger t = {

@@ -2,10 +2,16 @@
 /*
  * libshadow_epoll: the epoll API over /dev/shadow_epoll.
  *
+ * Every name starts with shep_ ("shadow epoll", userspace): the module's own
+ * functions are sep_*, and sep_ctl()/sep_wait() there are the kernel side
+ * of the ioctls, not these wrappers.  Every userspace program of the
+ * project (tools, selftests, fuzzer, reliability programs, benchmark) talks
+ * to the device through this library; none opens its own gateway.
+ *
  * Every function returns what the matching syscall returns, with errno set
  * the same way (-1/errno on failure).  The ioctls are issued on one "gateway"
  * fd, opened lazily with O_CLOEXEC and moved to a high number
- * (SEP_GATEWAY_MIN_FD if RLIMIT_NOFILE allows).  It is inherited across
+ * (SHEP_GATEWAY_MIN_FD if RLIMIT_NOFILE allows).  It is inherited across
  * fork(2) and closed by execve(2), where the new image reopens it on first
  * use.  If the program closes it (close_range, closefrom, a close-all loop)
  * or dup2()s something over it, the next call that fails with EBADF, ENOTTY
@@ -30,52 +36,52 @@
 extern "C" {
 #endif
 
-#define SEP_GATEWAY_MIN_FD	1000
+#define SHEP_GATEWAY_MIN_FD	1000
 
 /* The gateway fd (opened on first use), or -1/errno (ENOENT: no module). */
-int sep_gateway(void);
+int shep_gateway(void);
 /* Forget the gateway without closing it (after the program took its number). */
-void sep_gateway_forget(void);
+void shep_gateway_forget(void);
 /* Device path; default SHADOW_EPOLL_DEVICE, or $SHADOW_EPOLL_DEVICE. */
-const char *sep_device_path(void);
+const char *shep_device_path(void);
 
 /* epoll_create1(flags) */
-int sep_create(int flags);
+int shep_create(int flags);
 /* epoll_create(size): EINVAL if size <= 0, like the syscall */
-int sep_create_size(int size);
+int shep_create_size(int size);
 /* epoll_ctl() */
-int sep_ctl(int epfd, int op, int fd, struct epoll_event *event);
+int shep_ctl(int epfd, int op, int fd, struct epoll_event *event);
 /* epoll_wait() */
-int sep_wait(int epfd, struct epoll_event *events, int maxevents, int timeout);
+int shep_wait(int epfd, struct epoll_event *events, int maxevents, int timeout);
 /* epoll_pwait(); sigmask NULL means none, as in the syscall */
-int sep_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout,
+int shep_pwait(int epfd, struct epoll_event *events, int maxevents, int timeout,
 	      const sigset_t *sigmask);
 /* epoll_pwait2(); timeout NULL means forever */
-int sep_pwait2(int epfd, struct epoll_event *events, int maxevents,
+int shep_pwait2(int epfd, struct epoll_event *events, int maxevents,
 	       const struct timespec *timeout, const sigset_t *sigmask);
 /* The raw form: any SHADOW_EPOLL_WAIT_* flags, any sigsetsize. */
-int sep_wait_raw(struct shadow_epoll_wait_args *args);
+int shep_wait_raw(struct shadow_epoll_wait_args *args);
 
 /*
  * READY dump: writes up to @cap entries in delivery order, returns the number
  * of queued items (may exceed @cap), *@dflags = SHADOW_EPOLL_DUMP_* (may be
  * NULL).  -1/errno (EINVAL: not a shadow instance).
  */
-int sep_ready(int epfd, struct shadow_epoll_ready_entry *entries,
+int shep_ready(int epfd, struct shadow_epoll_ready_entry *entries,
 	      unsigned int cap, unsigned int *dflags);
-/* INTEREST dump: as sep_ready(), in fdinfo order. */
-int sep_interest(int epfd, struct shadow_epoll_interest_entry *entries,
+/* INTEREST dump: as shep_ready(), in fdinfo order. */
+int shep_interest(int epfd, struct shadow_epoll_interest_entry *entries,
 		 unsigned int cap);
 /* 1 if @fd is a shadow instance, 0 if not, -1/errno if it cannot tell. */
-int sep_is_instance(int fd);
+int shep_is_instance(int fd);
 
 /* Synthetic sources. */
-int sep_source(int flags, uint32_t mask);
+int shep_source(int flags, uint32_t mask);
 /* op: SHADOW_EPOLL_SRC_*; returns the new mask. */
-int sep_source_change(int src, uint32_t op, uint32_t mask, uint32_t key,
+int shep_source_change(int src, uint32_t op, uint32_t mask, uint32_t key,
 		      uint32_t flags);
 /* When @src is re-polled (the next @count times), apply the change to @target. */
-int sep_source_trigger(int src, int target, uint32_t count, uint32_t op,
+int shep_source_trigger(int src, int target, uint32_t count, uint32_t op,
 		       uint32_t mask, uint32_t key, uint32_t flags);
 
 #ifdef __cplusplus

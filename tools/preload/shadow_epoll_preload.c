@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "../lib/libshadow_epoll.h"
+#include "../lib/shep_util.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -77,7 +78,7 @@ static int shadow_up(void)
 {
 	if (__atomic_load_n(&no_shadow, __ATOMIC_RELAXED))
 		return 0;
-	if (sep_gateway() >= 0)
+	if (shep_gateway() >= 0)
 		return 1;
 	if (!strict)
 		__atomic_store_n(&no_shadow, 1, __ATOMIC_RELAXED);
@@ -101,7 +102,7 @@ static int log_open(void)
 	fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -1;
-	hi = fcntl(fd, F_DUPFD_CLOEXEC, SEP_GATEWAY_MIN_FD + 1);
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, SHEP_GATEWAY_MIN_FD + 1);
 	if (hi >= 0) {
 		close(fd);
 		fd = hi;
@@ -176,30 +177,6 @@ static void ld(struct lbuf *l, long long v)
 	}
 }
 
-static const char *errname(int e)
-{
-	switch (e) {
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case EINTR: return "EINTR";
-	case EBADF: return "EBADF";
-	case ENOMEM: return "ENOMEM";
-	case EACCES: return "EACCES";
-	case EFAULT: return "EFAULT";
-	case EEXIST: return "EEXIST";
-	case ENODEV: return "ENODEV";
-	case EINVAL: return "EINVAL";
-	case EMFILE: return "EMFILE";
-	case ENFILE: return "ENFILE";
-	case ENOTTY: return "ENOTTY";
-	case ENOSPC: return "ENOSPC";
-	case ELOOP: return "ELOOP";
-	case E2BIG: return "E2BIG";
-	case ENXIO: return "ENXIO";
-	default: return NULL;
-	}
-}
-
 static void lmask(struct lbuf *l, uint32_t m)
 {
 	static const struct { uint32_t bit; const char *name; } bits[] = {
@@ -263,7 +240,7 @@ static void lend(struct lbuf *l, int ret, int err, const char *where,
 	ld(l, ret);
 	if (ret < 0) {
 		ls(l, " ");
-		en = errname(err);
+		en = shep_errname(err);
 		if (en)
 			ls(l, en);
 		else
@@ -336,7 +313,7 @@ static int do_create(const char *fn, int size, int flags, int is_create1)
 		ret = -1;
 		err = EINVAL;
 	} else if (shadow_up() || strict) {
-		ret = sep_create(is_create1 ? flags : 0);
+		ret = shep_create(is_create1 ? flags : 0);
 		err = errno;
 	} else {
 		where = REAL;
@@ -383,7 +360,7 @@ EXPORT int epoll_ctl(int epfd, int op, int fd, struct epoll_event *event)
 
 	init();
 	if (shadow_up()) {
-		ret = sep_ctl(epfd, op, fd, event);
+		ret = shep_ctl(epfd, op, fd, event);
 	} else {
 		where = REAL;
 		ret = real.ctl ? real.ctl(epfd, op, fd, event) : (errno = ENOSYS, -1);
@@ -466,22 +443,75 @@ static void log_wait(const char *fn, int epfd, const struct epoll_event *evs,
 	lflush(&l);
 }
 
-EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents,
-		      int timeout)
+/* One epoll_wait(), epoll_pwait() or epoll_pwait2() call. */
+enum wait_kind { WAIT, PWAIT, PWAIT2 };
+
+struct wait_call {
+	enum wait_kind kind;
+	int epfd;
+	struct epoll_event *evs;
+	int max;
+	int ms;				/* WAIT, PWAIT */
+	const struct timespec *ts;	/* PWAIT2 */
+	const sigset_t *sigmask;	/* PWAIT, PWAIT2 */
+};
+
+static int wait_shadow(const struct wait_call *c)
+{
+	switch (c->kind) {
+	case WAIT:
+		return shep_wait(c->epfd, c->evs, c->max, c->ms);
+	case PWAIT:
+		return shep_pwait(c->epfd, c->evs, c->max, c->ms, c->sigmask);
+	default:
+		return shep_pwait2(c->epfd, c->evs, c->max, c->ts, c->sigmask);
+	}
+}
+
+/* The C library has the real function (dlsym found it). */
+static int have_real(const struct wait_call *c)
+{
+	switch (c->kind) {
+	case WAIT:
+		return real.wait != NULL;
+	case PWAIT:
+		return real.pwait != NULL;
+	default:
+		return real.pwait2 != NULL;
+	}
+}
+
+static int wait_real(const struct wait_call *c)
+{
+	if (!have_real(c)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	switch (c->kind) {
+	case WAIT:
+		return real.wait(c->epfd, c->evs, c->max, c->ms);
+	case PWAIT:
+		return real.pwait(c->epfd, c->evs, c->max, c->ms, c->sigmask);
+	default:
+		return real.pwait2(c->epfd, c->evs, c->max, c->ts, c->sigmask);
+	}
+}
+
+static int do_wait(const char *fn, const struct wait_call *c)
 {
 	const char *where = SHADOW;
 	int ret, err;
 
 	init();
 	if (shadow_up()) {
-		ret = sep_wait(epfd, events, maxevents, timeout);
+		ret = wait_shadow(c);
 	} else {
 		where = REAL;
-		ret = real.wait ? real.wait(epfd, events, maxevents, timeout) : (errno = ENOSYS, -1);
+		ret = wait_real(c);
 	}
 	err = errno;
-	if (ret < 0 && err == EINVAL && where == SHADOW && real.wait) {
-		int r2 = real.wait(epfd, events, maxevents, timeout);
+	if (ret < 0 && err == EINVAL && where == SHADOW && have_real(c)) {
+		int r2 = wait_real(c);
 
 		if (!(r2 < 0 && errno == EINVAL))
 			where = REAL_FD;
@@ -489,67 +519,35 @@ EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents,
 		err = errno;
 	}
 	if (log_mode)
-		log_wait("epoll_wait", epfd, events, maxevents, NULL, timeout,
-			 NULL, NULL, 0, ret, err, where);
+		log_wait(fn, c->epfd, c->evs, c->max,
+			 c->kind == PWAIT2 && !c->ts ? "NULL" : NULL, c->ms,
+			 c->ts, c->sigmask, c->kind != WAIT, ret, err, where);
 	errno = err;
 	return ret;
+}
+
+EXPORT int epoll_wait(int epfd, struct epoll_event *events, int maxevents,
+		      int timeout)
+{
+	struct wait_call c = { WAIT, epfd, events, maxevents, timeout, NULL, NULL };
+
+	return do_wait("epoll_wait", &c);
 }
 
 EXPORT int epoll_pwait(int epfd, struct epoll_event *events, int maxevents,
 		       int timeout, const sigset_t *sigmask)
 {
-	const char *where = SHADOW;
-	int ret, err;
+	struct wait_call c = { PWAIT, epfd, events, maxevents, timeout, NULL,
+			       sigmask };
 
-	init();
-	if (shadow_up()) {
-		ret = sep_pwait(epfd, events, maxevents, timeout, sigmask);
-	} else {
-		where = REAL;
-		ret = real.pwait ? real.pwait(epfd, events, maxevents, timeout, sigmask) : (errno = ENOSYS, -1);
-	}
-	err = errno;
-	if (ret < 0 && err == EINVAL && where == SHADOW && real.pwait) {
-		int r2 = real.pwait(epfd, events, maxevents, timeout, sigmask);
-
-		if (!(r2 < 0 && errno == EINVAL))
-			where = REAL_FD;
-		ret = r2;
-		err = errno;
-	}
-	if (log_mode)
-		log_wait("epoll_pwait", epfd, events, maxevents, NULL, timeout,
-			 NULL, sigmask, 1, ret, err, where);
-	errno = err;
-	return ret;
+	return do_wait("epoll_pwait", &c);
 }
 
 EXPORT int epoll_pwait2(int epfd, struct epoll_event *events, int maxevents,
 			const struct timespec *timeout, const sigset_t *sigmask)
 {
-	const char *where = SHADOW;
-	int ret, err;
+	struct wait_call c = { PWAIT2, epfd, events, maxevents, 0, timeout,
+			       sigmask };
 
-	init();
-	if (shadow_up()) {
-		ret = sep_pwait2(epfd, events, maxevents, timeout, sigmask);
-	} else {
-		where = REAL;
-		ret = real.pwait2 ? real.pwait2(epfd, events, maxevents, timeout, sigmask) : (errno = ENOSYS, -1);
-	}
-	err = errno;
-	if (ret < 0 && err == EINVAL && where == SHADOW && real.pwait2) {
-		int r2 = real.pwait2(epfd, events, maxevents, timeout, sigmask);
-
-		if (!(r2 < 0 && errno == EINVAL))
-			where = REAL_FD;
-		ret = r2;
-		err = errno;
-	}
-	if (log_mode)
-		log_wait("epoll_pwait2", epfd, events, maxevents,
-			 timeout ? NULL : "NULL", 0, timeout, sigmask, 1, ret,
-			 err, where);
-	errno = err;
-	return ret;
+	return do_wait("epoll_pwait2", &c);
 }

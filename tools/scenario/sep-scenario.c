@@ -62,6 +62,7 @@
 #include <unistd.h>
 
 #include "libshadow_epoll.h"
+#include "shep_util.h"
 
 #define MAXOBJ		64
 #define MAXSTEP		1024
@@ -169,44 +170,28 @@ static const struct { uint32_t bit; const char *name; } evbits[] = {
 	{ EPOLLONESHOT, "oneshot" }, { EPOLLET, "et" },
 };
 
+/* The errno name, or "errno<N>" for one shep_errname() does not know. */
 static const char *errname(int e)
 {
 	static char buf[16];
+	const char *n = shep_errname(e);
 
-	switch (e) {
-	case EPERM: return "EPERM";
-	case ENOENT: return "ENOENT";
-	case EINTR: return "EINTR";
-	case EBADF: return "EBADF";
-	case EAGAIN: return "EAGAIN";
-	case ENOMEM: return "ENOMEM";
-	case EFAULT: return "EFAULT";
-	case EEXIST: return "EEXIST";
-	case EINVAL: return "EINVAL";
-	case EMFILE: return "EMFILE";
-	case ENOTTY: return "ENOTTY";
-	case ENOSPC: return "ENOSPC";
-	case ELOOP: return "ELOOP";
-	case E2BIG: return "E2BIG";
-	case EPIPE: return "EPIPE";
-	}
+	if (n)
+		return n;
 	snprintf(buf, sizeof(buf), "errno%d", e);
 	return buf;
 }
 
 static int parse_errno(const char *s)
 {
-	static const char *const names[] = { "EPERM", "ENOENT", "EINTR",
-		"EBADF", "EAGAIN", "ENOMEM", "EFAULT", "EEXIST", "EINVAL",
-		"EMFILE", "ENOTTY", "ENOSPC", "ELOOP", "E2BIG", "EPIPE" };
-	static const int vals[] = { EPERM, ENOENT, EINTR, EBADF, EAGAIN,
-		ENOMEM, EFAULT, EEXIST, EINVAL, EMFILE, ENOTTY, ENOSPC, ELOOP,
-		E2BIG, EPIPE };
-	unsigned int i;
+	const char *n;
+	int e;
 
-	for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
-		if (!strcasecmp(s, names[i]))
-			return vals[i];
+	for (e = 1; e < 256; e++) {
+		n = shep_errname(e);
+		if (n && !strcasecmp(s, n))
+			return e;
+	}
 	return -1;
 }
 
@@ -789,7 +774,7 @@ static int obj_make(struct world *w, int idx, int kind)
 			o->wfd[s] = p[1];
 			break;
 		case K_SOURCE:
-			o->fd[s] = sep_source(O_CLOEXEC, 0);
+			o->fd[s] = shep_source(O_CLOEXEC, 0);
 			o->wfd[s] = -1;
 			break;
 		}
@@ -803,12 +788,12 @@ static int obj_make(struct world *w, int idx, int kind)
 
 static int side_create(int b, int flags)
 {
-	return b == B_KERNEL ? epoll_create1(flags) : sep_create(flags);
+	return b == B_KERNEL ? epoll_create1(flags) : shep_create(flags);
 }
 
 static int side_ctl(int b, int ep, int op, int fd, struct epoll_event *ev)
 {
-	return b == B_KERNEL ? epoll_ctl(ep, op, fd, ev) : sep_ctl(ep, op, fd, ev);
+	return b == B_KERNEL ? epoll_ctl(ep, op, fd, ev) : shep_ctl(ep, op, fd, ev);
 }
 
 static int side_wait(int b, int variant, int ep, struct epoll_event *evs,
@@ -826,19 +811,19 @@ static int side_wait(int b, int variant, int ep, struct epoll_event *evs,
 	switch (variant) {
 	case 1:
 		return b == B_KERNEL ? epoll_pwait(ep, evs, max, timeout, &none) :
-		       sep_pwait(ep, evs, max, timeout, &none);
+		       shep_pwait(ep, evs, max, timeout, &none);
 	case 2:
 		return b == B_KERNEL ? epoll_pwait2(ep, evs, max, tsp, &none) :
-		       sep_pwait2(ep, evs, max, tsp, &none);
+		       shep_pwait2(ep, evs, max, tsp, &none);
 	default:
 		return b == B_KERNEL ? epoll_wait(ep, evs, max, timeout) :
-		       sep_wait(ep, evs, max, timeout);
+		       shep_wait(ep, evs, max, timeout);
 	}
 }
 
 static int src_change(int fd, const struct step *st)
 {
-	return sep_source_change(fd, st->sop, st->mask, st->key, st->sflags);
+	return shep_source_change(fd, st->sop, st->mask, st->key, st->sflags);
 }
 
 /*
@@ -980,7 +965,7 @@ static int run_step(struct world *w, const struct scenario *sc,
 		break;
 	case OP_TRIGGER:
 		for (s = 0; s < w->nsides; s++) {
-			r[s].ret = sep_source_trigger(o->fd[s],
+			r[s].ret = shep_source_trigger(o->fd[s],
 						      w->o[st->obj2].fd[s],
 						      st->count, st->sop,
 						      st->mask, st->key,
@@ -1101,7 +1086,7 @@ static int clone_probe(const struct scenario *sc, int upto, int b,
 	/* Disarm every trigger: the probe's re-polls must not fire any. */
 	for (i = 0; i < MAXOBJ; i++)
 		if (w.o[i].made && w.o[i].kind == K_SOURCE && w.o[i].fd[0] >= 0)
-			sep_source_trigger(w.o[i].fd[0], w.o[i].fd[0], 0,
+			shep_source_trigger(w.o[i].fd[0], w.o[i].fd[0], 0,
 					   SHADOW_EPOLL_SRC_OR, 0, 0, 0);
 	if (w.ep[0] < 0) {
 		ord->err = EBADF;
@@ -1120,7 +1105,7 @@ static void dump_order(int ep, struct order *ord)
 
 	ord->n = 0;
 	ord->err = 0;
-	n = sep_ready(ep, e, MAXEV, &ord->dflags);
+	n = shep_ready(ep, e, MAXEV, &ord->dflags);
 	if (n < 0) {
 		ord->err = errno;
 		return;
@@ -1224,7 +1209,7 @@ static int interest_regs(int b, int ep, struct reg *rg, int max)
 
 	if (b == B_KERNEL)
 		return fdinfo_regs(ep, rg, max);
-	n = sep_interest(ep, e, MAXEV);
+	n = shep_interest(ep, e, MAXEV);
 	if (n < 0)
 		return -1;
 	for (i = 0; i < n && i < max; i++) {
@@ -1651,10 +1636,10 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	have_module = sep_gateway() >= 0;
+	have_module = shep_gateway() >= 0;
 	if (shadow_backend == B_SHADOW && !have_module) {
 		fprintf(stderr, "sep-scenario: %s: %s (load shadow_epoll.ko, or use --shadow=kernel)\n",
-			sep_device_path(), strerror(errno));
+			shep_device_path(), strerror(errno));
 		return 2;
 	}
 	for (i = 1; i < argc; i++)
