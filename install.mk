@@ -56,7 +56,7 @@ MOD_KOS := $(foreach d,$(MOD_SUBDIRS),$(addprefix $(d)/,$(basename $(call kbuild
 KBUILD_SUBDIRS := $(patsubst %/,%,$(shell sed -n 's/^obj-[^+]*+=//p' Kbuild))
 
 UAPI_HDRS := $(wildcard include/uapi/linux/*.h)
-LIB_HDRS := $(wildcard tools/lib/*.h)
+LIB_HDRS := tools/lib/libshadow_epoll.h
 SCENARIOS_SRC := $(wildcard tools/scenarios/*.sep)
 MAN_SRC := $(wildcard man/*.[1-9])
 LIB_MAN := libshadow_epoll.3
