@@ -583,7 +583,7 @@ static unsigned long sep_walk_ovflist(struct sep_instance *ep,
  *              (must not sleep)
  * @ctx:        passed to @fn
  * @limit:      at most this many calls of @fn
- * @dump_flags: set to 1 (SHADOW_EPOLL_DUMP_SCANNING) if a scan is running
+ * @dump_flags: set to SEP_DUMP_SCANNING if a scan is running, else 0
  *
  * Without a running scan this is the ready list.  With one, it is the order
  * sep_done_scan() will produce: the scan's leftovers, the overflow arrivals
@@ -615,7 +615,7 @@ unsigned long sep_ready_walk(struct sep_instance *ep, sep_walk_fn fn,
 	spin_lock_irq(&ep->lock);
 	*dump_flags = 0;
 	if (ep->scan) {
-		*dump_flags = 1;
+		*dump_flags = SEP_DUMP_SCANNING;
 		n = ep->txlen;
 		sep_walk_list(ep->scan, &w, SEP_ENTRY_SCAN);
 		n += sep_walk_ovflist(ep, &w);

@@ -9,8 +9,6 @@
 #ifndef _SHADOW_EPOLL_SCAN_H
 #define _SHADOW_EPOLL_SCAN_H
 
-#include <linux/bits.h>
-
 #include "sep.h"
 
 /**
@@ -23,12 +21,6 @@ struct sep_scan_ops {
 	__poll_t (*poll)(struct sep_item *item, int depth, void *ctx);
 	int (*copy)(void *ctx, int idx, __poll_t revents, u64 data);
 };
-
-/* Per-entry flags of sep_ready_walk(), same values as the uapi ones. */
-#define SEP_ENTRY_READY		BIT(0)
-#define SEP_ENTRY_SCAN		BIT(1)
-#define SEP_ENTRY_OVFLIST	BIT(2)
-#define SEP_ENTRY_DYING		BIT(3)
 
 typedef void (*sep_walk_fn)(void *ctx, const struct sep_item *item, u32 flags);
 

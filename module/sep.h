@@ -48,6 +48,7 @@
 #define _SHADOW_EPOLL_SEP_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/fs.h>
 #include <linux/eventpoll.h>
 #include <linux/list.h>
@@ -84,6 +85,17 @@
 /* Bits of sep_instance.defer (watch.c, deferred poller wakeups). */
 #define SEP_DEFER_PENDING	0
 #define SEP_DEFER_URING		1
+
+/*
+ * Flags of a dumped entry (sep_ready_walk(), sep_interest_walk()) and of a
+ * whole ready dump.  The values are the uapi ones (SHADOW_EPOLL_ENTRY_*,
+ * SHADOW_EPOLL_DUMP_*); ioctl.c checks that at build time.
+ */
+#define SEP_ENTRY_READY		BIT(0)	/* on the ready list */
+#define SEP_ENTRY_SCAN		BIT(1)	/* on a running scan's private list */
+#define SEP_ENTRY_OVFLIST	BIT(2)	/* on the overflow list */
+#define SEP_ENTRY_DYING		BIT(3)	/* its file is in its final fput */
+#define SEP_DUMP_SCANNING	BIT(0)	/* a scan is running */
 
 /* Value of sep_instance.ovflist and sep_item.ovf_next meaning "not active". */
 #define SEP_UNACTIVE_PTR	((void *)-1L)
