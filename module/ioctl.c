@@ -27,7 +27,6 @@
 #include "../include/uapi/linux/shadow_epoll.h"
 #include "instance.h"
 #include "ioctl.h"
-#include "scan.h"
 #include "source.h"
 
 /* Largest dump returned by one call. */
@@ -628,7 +627,7 @@ static int sep_ioctl_dump(const void __user *uarg, bool ready)
 			goto out_put;
 	}
 	if (ready) {
-		total = sep_ready_walk(file->private_data, sep_fill_ready, &b,
+		total = sep_ready_dump(file->private_data, sep_fill_ready, &b,
 				       b.cap, &dflags);
 	} else {
 		error = sep_interest_walk(file->private_data,
