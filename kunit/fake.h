@@ -17,7 +17,8 @@
 
 #include <kunit/test.h>
 
-#include "../module/scan.h"
+#include "../module/object.h"
+#include "../module/readylist.h"
 
 #define SEPK_MAX_ITEMS		8
 #define SEPK_MAX_OUT		16

@@ -3,7 +3,7 @@
  * shadow_epoll KUnit: the instance layer with real files.
  *
  * Suites shadow_epoll_ctl, shadow_epoll_lifetime and shadow_epoll_nesting
- * drive instance.c and watch.c the way the ioctl layer does, on real
+ * drive instance.c, nest.c and fileindex.c the way the ioctl layer does, on real
  * pollable files: a tiny anon-inode file type whose poll mask the test sets
  * and whose wait queue it wakes (a kernel-side "source"), and instance files
  * made with sep_instance_getfile().  Expected results come from the spec
@@ -21,9 +21,10 @@
 
 #include <kunit/test.h>
 
+#include "../module/fileindex.h"
 #include "../module/instance.h"
-#include "../module/scan.h"
-#include "../module/watch.h"
+#include "../module/object.h"
+#include "../module/readylist.h"
 
 #define SEPI_MAX_FILES	8
 #define SEPI_MAX_OUT	16

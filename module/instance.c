@@ -4,115 +4,34 @@
  *
  * The interest set and the ctl operations (add, modify, remove), the wait
  * loop (timeouts, signals, exclusive waiters), polling an instance (which is
- * how instances nest inside epoll and inside each other), the loop, depth
- * and wakeup-path checks among instances, the max_user_watches accounting,
- * and the interest dump.  Argument decoding and errno ordering of the
- * syscall-level checks live in ioctl.c; list rules live in scan.c.
+ * how instances nest inside epoll and inside each other), recognising real
+ * epoll files, and both dumps (interest set and ready list).  Argument
+ * decoding and errno ordering of the syscall-level checks live in ioctl.c;
+ * list rules in readylist.c; the nesting checks of a nested ADD in nest.c;
+ * hooking watched files in hook.c; their lifetime in fileindex.c.
  *
- * Locking: see sep.h.  sep_nested_mutex (below) serialises the loop checks
- * and protects sep_loop_gen, sep_inserting_into and sep_path_gen.  It
- * is taken before any instance mutex.
- * sep_users_lock protects the per-user watch counters' hash table; the
- * counters themselves are atomic.
+ * Locking: see sep.h.  A nested ADD takes sep_nested_mutex (nest.c) before
+ * the instance mutex.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/cred.h>
 #include <linux/file.h>
-#include <linux/hash.h>
-#include <linux/hashtable.h>
 #include <linux/hrtimer.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/rculist.h>
 #include <linux/sched/signal.h>
-#include <linux/slab.h>
-#include <linux/uidgid.h>
 #include <linux/anon_inodes.h>
 
 #include <kunit/visibility.h>
 
+#include "fileindex.h"
+#include "hook.h"
 #include "instance.h"
-#include "scan.h"
-#include "watch.h"
-
-/* Wakeup-path limits per nesting depth, as the kernel's path_limits[]. */
-static const int sep_path_limits[SEP_MAX_NESTS + 1] = {
-	1000, 500, 100, 50, 10
-};
-
-static DEFINE_MUTEX(sep_nested_mutex);
-
-/*
- * Starts at 1: a fresh instance (gen 0) is not "being checked".  Written
- * under sep_nested_mutex with WRITE_ONCE(), as is every instance's @gen:
- * sep_ctl() compares the two without the mutex.
- */
-static u64 sep_loop_gen = 1;
-static struct sep_instance *sep_inserting_into;
-/* Starts at 1: a fresh instance (path_gen 0) has no memoised paths. */
-static u64 sep_path_gen = 1;
-
-/**
- * struct sep_user - per-uid registration counter (max_user_watches)
- * @node:    in sep_users, under sep_users_lock
- * @uid:     the creator's real uid
- * @watches: registrations charged to this uid
- * @ref:     instances created by this uid
- */
-struct sep_user {
-	struct hlist_node node;
-	kuid_t uid;
-	atomic_long_t watches;
-	refcount_t ref;
-};
-
-static DEFINE_HASHTABLE(sep_users, 6);
-static DEFINE_SPINLOCK(sep_users_lock);
-
-VISIBLE_IF_KUNIT long max_user_watches = -1;
-EXPORT_SYMBOL_IF_KUNIT(max_user_watches);
-module_param(max_user_watches, long, 0644);
-MODULE_PARM_DESC(max_user_watches,
-		 "Registrations per uid, as fs.epoll.max_user_watches (default: that sysctl's value at load)");
-
-static struct sep_user *sep_user_get(void)
-{
-	kuid_t uid = current_uid();
-	struct sep_user *u, *new;
-
-	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
-	if (!new)
-		return NULL;
-	/* Irq-safe: the last put may come from an irq_work (watch.c). */
-	spin_lock_irq(&sep_users_lock);
-	hash_for_each_possible(sep_users, u, node, __kuid_val(uid)) {
-		if (uid_eq(u->uid, uid) && refcount_inc_not_zero(&u->ref)) {
-			spin_unlock_irq(&sep_users_lock);
-			kfree(new);
-			return u;
-		}
-	}
-	new->uid = uid;
-	atomic_long_set(&new->watches, 0);
-	refcount_set(&new->ref, 1);
-	hash_add(sep_users, &new->node, __kuid_val(uid));
-	spin_unlock_irq(&sep_users_lock);
-	return new;
-}
-
-static void sep_user_put(struct sep_user *u)
-{
-	unsigned long flags;
-
-	spin_lock_irqsave(&sep_users_lock, flags);
-	if (refcount_dec_and_test(&u->ref)) {
-		hash_del(&u->node);
-		kfree(u);
-	}
-	spin_unlock_irqrestore(&sep_users_lock, flags);
-}
+#include "nest.h"
+#include "object.h"
+#include "readylist.h"
 
 static int sep_learn_anon_inode(void);
 
@@ -126,21 +45,9 @@ static int sep_learn_anon_inode(void);
  */
 struct sep_instance *sep_instance_alloc(void)
 {
-	struct sep_instance *ep;
-
 	if (sep_learn_anon_inode())
 		return NULL;
-	ep = kzalloc(sizeof(*ep), GFP_KERNEL_ACCOUNT);
-	if (!ep)
-		return NULL;
-	ep->user = sep_user_get();
-	if (!ep->user) {
-		kfree(ep);
-		return NULL;
-	}
-	sep_instance_init_lists(ep);
-	refcount_set(&ep->refcount, 1);
-	return ep;
+	return sep_instance_new();
 }
 EXPORT_SYMBOL_IF_KUNIT(sep_instance_alloc);
 
@@ -155,26 +62,13 @@ struct file *sep_instance_getfile(struct sep_instance *ep, int flags)
 {
 	struct file *file;
 
-	file = anon_inode_getfile("[shadow_epoll]", &sep_fops, ep,
+	file = anon_inode_getfile("[shadow_epoll]", sep_instance_fops, ep,
 				  O_RDWR | (flags & O_CLOEXEC));
 	if (!IS_ERR(file))
 		ep->file = file;
 	return file;
 }
 EXPORT_SYMBOL_IF_KUNIT(sep_instance_getfile);
-
-/**
- * sep_instance_free() - free an instance whose last reference went
- * @ep: the instance
- *
- * Context: any (also the final-fput handler); does not sleep.
- */
-void sep_instance_free(struct sep_instance *ep)
-{
-	sep_user_put(ep->user);
-	kfree_rcu(ep, rcu);
-}
-EXPORT_SYMBOL_IF_KUNIT(sep_instance_free);
 
 /*
  * Interest set: an rbtree keyed by (file address, fd), compared as the
@@ -229,26 +123,9 @@ static void sep_rb_insert(struct sep_instance *ep, struct sep_item *new)
 	rb_insert_color_cached(&new->rbn, &ep->rbr, leftmost);
 }
 
-/**
- * sep_item_uncharge() - give @item's registration back to its uid's count
- * @item: an item being removed, or whose file reached its final fput
- *
- * The count drops once per item, at the final fput of the watched file (the
- * kernel's eventpoll_release() removes the registration there) or at the
- * removal, whichever comes first, so a close() frees room for the next ADD
- * on any instance at once, not when the item is reaped.
- *
- * Context: any; does not sleep.
- */
-void sep_item_uncharge(struct sep_item *item)
-{
-	if (!xchg(&item->uncharged, true))
-		atomic_long_dec(&item->ep->user->watches);
-}
-
 /*
  * Remove @item from @ep.  @pinned: the caller holds a reference on the
- * watched file (DEL, release), which decides who unhooks (watch.c).
+ * watched file (DEL, release), which decides who unhooks (fileindex.c).
  *
  * If the item becomes an orphan, the final-fput handler may free it (after
  * a grace period) as soon as sep_release_begin() returns, so the unlinking
@@ -272,7 +149,7 @@ static void sep_remove(struct sep_instance *ep, struct sep_item *item,
 		sep_item_free(item);
 }
 
-/* Drop the items whose file was finally released (see watch.c). */
+/* Drop the items whose file was finally released (see fileindex.c). */
 static void __sep_reap_dead(struct sep_instance *ep)
 {
 	struct sep_item *item;
@@ -523,370 +400,6 @@ static void sep_queue_and_wake(struct sep_instance *ep, struct sep_item *item)
 		sep_poll_safewake(ep, NULL, 0);
 }
 
-/*
- * Files whose wakeup paths an ADD must check, as the kernel's list: a set of
- * pinned files, each once.  A nested ADD can collect millions, so
- * membership is an open-addressing hash table of file pointers (linear
- * probing, at most 3/4 full): adding costs O(1) at any size.  The files
- * are also kept in the order they came, in @files: the walks over the set
- * then follow the interest sets' order (file address order), which keeps
- * them local, where hash order would touch the files at random.  Both
- * arrays are kvmalloc'ed (no high-order allocation) and charged to the
- * caller's memory cgroup.  Only the ADD that holds sep_nested_mutex uses
- * its set.
- */
-struct sep_tfiles {
-	struct file **files;
-	struct file **slots;
-	unsigned int n;
-	unsigned int cap;
-	unsigned int bits;
-	int error;
-};
-
-#define SEP_TFILES_MIN_BITS	6U
-#define SEP_TFILES_MAX_BITS	30U
-
-/*
- * The slot holding @file, or the empty slot where it belongs.  The page of
- * the file is hashed, the offset in the page kept: the files of one page
- * (which the interest set's order brings together) land in one stretch of
- * the table, so filling it touches one table page per file page, not one
- * per file.
- */
-static struct file **sep_tfiles_slot(struct file **slots, unsigned int bits,
-				     struct file *file)
-{
-	unsigned long addr = (unsigned long)file;
-	unsigned int mask = (1U << bits) - 1;
-	unsigned int i;
-
-	i = (hash_long(addr >> PAGE_SHIFT, bits) ^
-	     ((addr & ~PAGE_MASK) / L1_CACHE_BYTES)) & mask;
-
-	while (slots[i] && slots[i] != file)
-		i = (i + 1) & mask;
-	return &slots[i];
-}
-
-/* Can a table of 2^@bits slots take @n files? */
-static bool sep_tfiles_fits(unsigned int bits, unsigned long n)
-{
-	return n <= (1UL << bits) / 4 * 3;
-}
-
-/* Resize the hash table to 2^@bits slots and rehash. */
-static int sep_tfiles_rehash(struct sep_tfiles *tf, unsigned int bits)
-{
-	struct file **slots;
-	unsigned int i;
-
-	slots = kvcalloc(1U << bits, sizeof(*slots),
-			 GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i < tf->n; i++)
-		*sep_tfiles_slot(slots, bits, tf->files[i]) = tf->files[i];
-	kvfree(tf->slots);
-	tf->slots = slots;
-	tf->bits = bits;
-	return 0;
-}
-
-/* Give the ordered array room for @want files. */
-static int sep_tfiles_grow(struct sep_tfiles *tf, unsigned long want)
-{
-	unsigned long cap = max3(want, 2UL * tf->cap, 16UL);
-	struct file **files;
-
-	files = kvmalloc_array(cap, sizeof(*files),
-			       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!files)
-		return -ENOMEM;
-	if (tf->n)
-		memcpy(files, tf->files, tf->n * sizeof(*files));
-	kvfree(tf->files);
-	tf->files = files;
-	tf->cap = cap;
-	return 0;
-}
-
-/*
- * Make room for @more files beyond those in the set, in one resize (an
- * instance's walk reserves its item count, so a big set is rehashed once
- * rather than at every doubling).
- */
-static int sep_tfiles_reserve(struct sep_tfiles *tf, unsigned long more)
-{
-	unsigned long want = tf->n + more;
-	unsigned int bits = max(tf->bits, SEP_TFILES_MIN_BITS);
-	int error;
-
-	if (!tf->slots || !sep_tfiles_fits(tf->bits, want)) {
-		while (!sep_tfiles_fits(bits, want) &&
-		       bits < SEP_TFILES_MAX_BITS)
-			bits++;
-		if (!sep_tfiles_fits(bits, want))
-			return -ENOMEM;
-		error = sep_tfiles_rehash(tf, bits);
-		if (error)
-			return error;
-	}
-	if (want > tf->cap)
-		return sep_tfiles_grow(tf, want);
-	return 0;
-}
-
-/*
- * Add @file to the set unless it is there; the caller's reference on it
- * passes to the set (or is dropped if the file was there already).
- */
-static void sep_tfiles_take(struct sep_tfiles *tf, struct file *file)
-{
-	struct file **slot;
-
-	if (tf->error)
-		goto drop;
-	if (tf->slots) {
-		slot = sep_tfiles_slot(tf->slots, tf->bits, file);
-		if (*slot)
-			goto drop;
-	}
-	tf->error = sep_tfiles_reserve(tf, 1);
-	if (tf->error)
-		goto drop;
-	*sep_tfiles_slot(tf->slots, tf->bits, file) = file;
-	tf->files[tf->n++] = file;
-	return;
-drop:
-	fput(file);
-}
-
-/* Add @file, pinned by the caller, unless it is there. */
-static void sep_tfiles_add(struct sep_tfiles *tf, struct file *file)
-{
-	get_file(file);
-	sep_tfiles_take(tf, file);
-}
-
-/*
- * Unpin every file and free the set.  Context: process, after the ADD
- * dropped its mutexes.
- */
-static void sep_tfiles_release(struct sep_tfiles *tf)
-{
-	unsigned int i;
-
-	for (i = 0; i < tf->n; i++) {
-		fput(tf->files[i]);
-		cond_resched();
-	}
-	kvfree(tf->files);
-	kvfree(tf->slots);
-	memset(tf, 0, sizeof(*tf));
-}
-
-/* How deep below @ep do instances nest; reaching the target is a loop. */
-static int sep_loop_check_proc(struct sep_instance *ep, int depth,
-			       struct sep_tfiles *tf)
-{
-	struct sep_instance *child;
-	struct sep_item *item;
-	struct rb_node *rbp;
-	struct file *file;
-	int result = 0;
-
-	if (ep->gen == sep_loop_gen)
-		return ep->loop_check_depth;
-
-	mutex_lock_nested(&ep->mtx, depth + 1);
-	WRITE_ONCE(ep->gen, sep_loop_gen);
-	/* An optimisation only: on failure the set grows as it fills. */
-	sep_tfiles_reserve(tf, ep->nitems);
-	for (rbp = rb_first_cached(&ep->rbr); rbp; rbp = rb_next(rbp)) {
-		item = rb_entry(rbp, struct sep_item, rbn);
-		/* Pinned: a file in its final fput is skipped, as gone. */
-		file = sep_item_fget(item);
-		if (!file)
-			continue;
-		if (!sep_is_shadow_file(file)) {
-			sep_tfiles_take(tf, file);	/* takes our pin */
-			cond_resched();
-			continue;
-		}
-		child = file->private_data;
-		if (child == sep_inserting_into || depth > SEP_MAX_NESTS)
-			result = SEP_MAX_NESTS + 1;
-		else
-			result = max(result,
-				     sep_loop_check_proc(child, depth + 1, tf) + 1);
-		fput(file);
-		if (result > SEP_MAX_NESTS)
-			break;
-		cond_resched();	/* under mutexes only: may sleep */
-	}
-	ep->loop_check_depth = result;
-	mutex_unlock(&ep->mtx);
-	return result;
-}
-
-struct sep_up_ctx {
-	int depth;
-	int result;
-};
-
-static int sep_upwards_depth(struct sep_instance *ep, int depth);
-
-static void sep_upwards_one(struct sep_item *item, void *data)
-{
-	struct sep_up_ctx *c = data;
-
-	c->result = max(c->result,
-			sep_upwards_depth(item->ep, c->depth + 1) + 1);
-}
-
-/* How many instances (transitively) watch @ep, at most. */
-static int sep_upwards_depth(struct sep_instance *ep, int depth)
-{
-	struct sep_up_ctx c = { .depth = depth, .result = 0 };
-
-	if (ep->gen == sep_loop_gen)
-		return ep->loop_check_depth;
-	if (depth <= SEP_MAX_NESTS + 1)
-		sep_instance_watchers_walk(ep, sep_upwards_one, &c);
-	else
-		c.result = SEP_MAX_NESTS + 1;
-	WRITE_ONCE(ep->gen, sep_loop_gen);
-	ep->loop_check_depth = c.result;
-	return c.result;
-}
-
-/* ELOOP check for adding instance @to into @ep. */
-static int sep_loop_check(struct sep_instance *ep, struct sep_instance *to,
-			  struct sep_tfiles *tf)
-{
-	int down, up;
-
-	lockdep_assert_held(&sep_nested_mutex);
-
-	sep_inserting_into = ep;
-	down = sep_loop_check_proc(to, 0, tf);
-	if (down > SEP_MAX_NESTS)
-		return -ELOOP;
-	up = sep_upwards_depth(ep, 0);
-	return down + 1 + up > SEP_MAX_NESTS ? -ELOOP : 0;
-}
-
-/*
- * The wakeup-path check counts, for each listed file, the paths up to a
- * root instance by length, against sep_path_limits[].  What lies above an
- * instance is the same for every file below it, so each instance's counts
- * are computed once per check and depth (memoised in the instance under
- * the check's sep_path_gen) and summed per file: a nested ADD of an
- * instance holding n files costs O(n), not n walks up.  A sum is capped
- * at its limit + 1; any sum over its limit, or a watched instance deeper
- * than SEP_MAX_NESTS, fails, as a walk counting one path at a time would.
- * Protected by sep_nested_mutex, like sep_path_gen.
- */
-struct sep_path_ctx {
-	int depth;
-	int error;
-	int count[SEP_MAX_NESTS + 1];
-};
-
-/* @sum += @add, capped; -1 if a length goes over its limit. */
-static int sep_path_add(int *sum, const int *add)
-{
-	int i, error = 0;
-
-	for (i = 0; i <= SEP_MAX_NESTS; i++) {
-		sum[i] = min(sum[i] + add[i], sep_path_limits[i] + 1);
-		if (sum[i] > sep_path_limits[i])
-			error = -1;
-	}
-	return error;
-}
-
-static void sep_path_one(struct sep_item *item, void *data);
-
-/*
- * The wakeup paths up from @ep, which an item at @depth - 1 watches: their
- * counts by length go to @ep->path_count.  Returns -1 if they are too many
- * or too long.
- */
-static int sep_reverse_path_ep(struct sep_instance *ep, int depth)
-{
-	struct sep_path_ctx c = { .depth = depth };
-
-	if (ep->path_gen == sep_path_gen && ep->path_depth == depth)
-		return ep->path_error;
-	if (!sep_instance_has_watchers(ep)) {
-		/* A root: one wakeup path of this length. */
-		if (depth > 1)
-			c.count[depth - 1] = 1;
-	} else if (depth > SEP_MAX_NESTS) {
-		c.error = -1;
-	} else {
-		sep_instance_watchers_walk(ep, sep_path_one, &c);
-	}
-	memcpy(ep->path_count, c.count, sizeof(c.count));
-	ep->path_error = c.error;
-	ep->path_depth = depth;
-	ep->path_gen = sep_path_gen;
-	return c.error;
-}
-
-/* One watcher of what @data describes: add the paths up from it. */
-static void sep_path_one(struct sep_item *item, void *data)
-{
-	struct sep_path_ctx *c = data;
-	struct sep_instance *up = item->ep;
-
-	if (c->error)
-		return;
-	c->error = sep_reverse_path_ep(up, c->depth + 1);
-	if (!c->error)
-		c->error = sep_path_add(c->count, up->path_count);
-}
-
-/* Top level: the paths up from @file, pinned by the ADD that checks it. */
-static int sep_reverse_path_proc(struct file *file)
-{
-	struct sep_path_ctx c = { .depth = 0 };
-
-	sep_watchers_walk(file, sep_path_one, &c);
-	return c.error;
-}
-
-/*
- * Too many wakeup paths through any of the listed files?  Each file is
- * checked on its own, in the order listed (the order does not matter).
- * Context: under sep_nested_mutex and the instance mutex; may sleep
- * between files (each walk up is an RCU section of its own).
- */
-static int sep_reverse_path_check(struct sep_tfiles *tf)
-{
-	unsigned int i;
-
-	lockdep_assert_held(&sep_nested_mutex);
-
-	sep_path_gen++;
-	for (i = 0; i < tf->n; i++) {
-		if (sep_reverse_path_proc(tf->files[i]))
-			return -EINVAL;
-		cond_resched();
-	}
-	return 0;
-}
-
-/* Negative until module init read the sysctl: no limit yet. */
-static long sep_watch_limit(void)
-{
-	long limit = READ_ONCE(max_user_watches);
-
-	return limit < 0 ? LONG_MAX : limit;
-}
-
 static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
 		      struct file *tfile, int fd, struct sep_tfiles *tf)
 {
@@ -897,12 +410,14 @@ static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
 
 	lockdep_assert_held(&ep->mtx);
 
-	if (atomic_long_read(&ep->user->watches) >= sep_watch_limit())
-		return -ENOSPC;
+	error = sep_user_charge(ep);
+	if (error)
+		return error;
 	item = sep_item_alloc();
-	if (!item)
+	if (!item) {
+		sep_user_uncharge(ep);
 		return -ENOMEM;
-	atomic_long_inc(&ep->user->watches);
+	}
 
 	sep_item_init(item);
 	item->ep = ep;
@@ -914,7 +429,7 @@ static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
 
 	error = sep_index_add(item);
 	if (error) {
-		atomic_long_dec(&ep->user->watches);
+		sep_user_uncharge(ep);
 		sep_item_discard(item);
 		return error;
 	}
@@ -922,11 +437,10 @@ static int sep_insert(struct sep_instance *ep, const struct epoll_event *epds,
 	ep->nitems++;
 
 	if (tf) {
-		if (!sep_file_is_epoll(tfile))
-			sep_tfiles_add(tf, tfile);
-		if (tf->error || sep_reverse_path_check(tf)) {
+		error = sep_nest_check_paths(tf, tfile, sep_file_is_epoll(tfile));
+		if (error) {
 			sep_remove(ep, item, true);
-			return tf->error ? tf->error : -EINVAL;
+			return error;
 		}
 	}
 
@@ -1012,17 +526,12 @@ int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
 	mutex_lock(&ep->mtx);
 	if (op == EPOLL_CTL_ADD &&
 	    (sep_instance_watched(ep) || READ_ONCE(epfile->f_ep) ||
-	     READ_ONCE(ep->gen) == READ_ONCE(sep_loop_gen) ||
-	     sep_file_is_epoll(tfile))) {
+	     sep_nest_being_checked(ep) || sep_file_is_epoll(tfile))) {
 		mutex_unlock(&ep->mtx);
-		mutex_lock(&sep_nested_mutex);
-		WRITE_ONCE(sep_loop_gen, sep_loop_gen + 1);
 		full_check = true;
-		if (sep_is_shadow_file(tfile)) {
-			error = sep_loop_check(ep, tfile->private_data, &tf);
-			if (error)
-				goto out_nested;
-		}
+		error = sep_nest_begin(ep, tfile, &tf);
+		if (error)
+			goto out_nested;
 		mutex_lock(&ep->mtx);
 	}
 
@@ -1031,11 +540,8 @@ int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
 	mutex_unlock(&ep->mtx);
 
 out_nested:
-	if (full_check) {
-		WRITE_ONCE(sep_loop_gen, sep_loop_gen + 1);
-		mutex_unlock(&sep_nested_mutex);
-		sep_tfiles_release(&tf);
-	}
+	if (full_check)
+		sep_nest_end(&tf);
 	return error;
 }
 EXPORT_SYMBOL_IF_KUNIT(sep_ctl);
@@ -1206,6 +712,26 @@ int sep_interest_walk(struct sep_instance *ep, sep_interest_fn fn, void *ctx)
 EXPORT_SYMBOL_IF_KUNIT(sep_interest_walk);
 
 /**
+ * sep_ready_dump() - the READY dump: the queued items in delivery order
+ * @ep:         the instance
+ * @fn:         called for each of the first @limit entries (must not sleep)
+ * @ctx:        passed to @fn
+ * @limit:      at most this many calls of @fn
+ * @dump_flags: set to SEP_DUMP_SCANNING if a scan is running, else 0
+ *
+ * See sep_ready_walk(): it does not take @ep->mtx, so it works while a
+ * scan is paused in a copy to userspace.
+ *
+ * Context: process.
+ * Return: number of entries queued (visited or not).
+ */
+unsigned long sep_ready_dump(struct sep_instance *ep, sep_walk_fn fn,
+			     void *ctx, unsigned long limit, u32 *dump_flags)
+{
+	return sep_ready_walk(ep, fn, ctx, limit, dump_flags);
+}
+
+/**
  * sep_instance_release() - the instance file's final release
  * @ep: the instance
  *
@@ -1235,35 +761,4 @@ void sep_instance_release(struct sep_instance *ep)
 	}
 	mutex_unlock(&ep->mtx);
 	sep_instance_put(ep);
-}
-
-/* The default limit: the real fs.epoll.max_user_watches at load time. */
-static long sep_read_sysctl_watches(void)
-{
-	char buf[32] = { };
-	struct file *f;
-	loff_t pos = 0;
-	long val;
-	ssize_t n;
-
-	f = filp_open("/proc/sys/fs/epoll/max_user_watches", O_RDONLY, 0);
-	if (IS_ERR(f))
-		return LONG_MAX;
-	n = kernel_read(f, buf, sizeof(buf) - 1, &pos);
-	filp_close(f, NULL);
-	if (n <= 0 || kstrtol(strim(buf), 10, &val))
-		return LONG_MAX;
-	return val;
-}
-
-/**
- * sep_instance_init() - module-load setup of the instance layer
- *
- * Return: 0.
- */
-int sep_instance_init(void)
-{
-	if (max_user_watches < 0)
-		max_user_watches = sep_read_sysctl_watches();
-	return 0;
 }

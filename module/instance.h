@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * shadow_epoll: one instance: interest set, ctl, wait, poll, dumps.
+ *
+ * The interface of the layers below to the glue (ioctl.c, main.c).
  */
 #ifndef _SHADOW_EPOLL_INSTANCE_H
 #define _SHADOW_EPOLL_INSTANCE_H
 
 #include <linux/time64.h>
 
-#include "sep.h"
+#include "object.h"
+#include "readylist.h"
 
 typedef int (*sep_copy_fn)(void *ctx, int idx, __poll_t revents, u64 data);
 typedef void (*sep_interest_fn)(void *ctx, const struct sep_item *item,
@@ -40,16 +43,12 @@ static inline bool sep_file_is_epoll(struct file *file)
 	return __sep_file_is_epoll(file);
 }
 
-void sep_item_uncharge(struct sep_item *item);
 int sep_ctl(struct sep_instance *ep, struct file *epfile, int op,
 	    struct file *tfile, int fd, struct epoll_event *epds);
 int sep_wait(struct sep_instance *ep, sep_copy_fn copy, void *ctx,
 	     int maxevents, struct timespec64 *timeout);
 int sep_interest_walk(struct sep_instance *ep, sep_interest_fn fn, void *ctx);
-int sep_instance_init(void);
-
-#if IS_ENABLED(CONFIG_KUNIT)
-extern long max_user_watches;
-#endif
+unsigned long sep_ready_dump(struct sep_instance *ep, sep_walk_fn fn,
+			     void *ctx, unsigned long limit, u32 *dump_flags);
 
 #endif /* _SHADOW_EPOLL_INSTANCE_H */

@@ -9,6 +9,8 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/anon_inodes.h>
+#include <linux/build_bug.h>
 #include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -20,10 +22,11 @@
 #include <linux/time64.h>
 #include <linux/uaccess.h>
 
+#include <kunit/visibility.h>
+
 #include "../include/uapi/linux/shadow_epoll.h"
 #include "instance.h"
 #include "ioctl.h"
-#include "scan.h"
 #include "source.h"
 
 /* Largest dump returned by one call. */
@@ -33,9 +36,58 @@
 #define SEP_ARGS_FAST_MAX	64
 
 /*
+ * The ABI, checked at build time: the uapi layouts (sizes and offsets on
+ * every architecture are those of the published header) and the internal
+ * flags that reach userspace unchanged.
+ */
+#define SEP_CHECK_FIELD(type, field, off) \
+	BUILD_BUG_ON(offsetof(struct type, field) != (off))
+
+static __always_inline void sep_build_check_abi(void)
+{
+	BUILD_BUG_ON(SEP_ENTRY_READY != SHADOW_EPOLL_ENTRY_READY);
+	BUILD_BUG_ON(SEP_ENTRY_SCAN != SHADOW_EPOLL_ENTRY_SCAN);
+	BUILD_BUG_ON(SEP_ENTRY_OVFLIST != SHADOW_EPOLL_ENTRY_OVFLIST);
+	BUILD_BUG_ON(SEP_ENTRY_DYING != SHADOW_EPOLL_ENTRY_DYING);
+	BUILD_BUG_ON(SEP_DUMP_SCANNING != SHADOW_EPOLL_DUMP_SCANNING);
+
+	BUILD_BUG_ON(sizeof(struct shadow_epoll_create_args) != 8);
+	SEP_CHECK_FIELD(shadow_epoll_create_args, flags, 4);
+	BUILD_BUG_ON(sizeof(struct shadow_epoll_ctl_args) != 24);
+	SEP_CHECK_FIELD(shadow_epoll_ctl_args, fd, 12);
+	SEP_CHECK_FIELD(shadow_epoll_ctl_args, event, 16);
+	BUILD_BUG_ON(sizeof(struct shadow_epoll_wait_args) != 56);
+	SEP_CHECK_FIELD(shadow_epoll_wait_args, events, 16);
+	SEP_CHECK_FIELD(shadow_epoll_wait_args, sigsetsize, 40);
+	SEP_CHECK_FIELD(shadow_epoll_wait_args, timeout_ms, 48);
+	SEP_CHECK_FIELD(shadow_epoll_wait_args, __reserved, 52);
+	BUILD_BUG_ON(sizeof(struct shadow_epoll_ready_entry) != 24);
+	SEP_CHECK_FIELD(shadow_epoll_ready_entry, data, 8);
+	SEP_CHECK_FIELD(shadow_epoll_ready_entry, flags, 16);
+	SEP_CHECK_FIELD(shadow_epoll_ready_entry, __pad, 20);
+	BUILD_BUG_ON(sizeof(struct shadow_epoll_interest_entry) != 40);
+	SEP_CHECK_FIELD(shadow_epoll_interest_entry, pos, 16);
+	SEP_CHECK_FIELD(shadow_epoll_interest_entry, sdev, 32);
+	SEP_CHECK_FIELD(shadow_epoll_interest_entry, flags, 36);
+	BUILD_BUG_ON(sizeof(struct shadow_epoll_dump_args) != 24);
+	SEP_CHECK_FIELD(shadow_epoll_dump_args, count, 8);
+	SEP_CHECK_FIELD(shadow_epoll_dump_args, entries, 16);
+	BUILD_BUG_ON(sizeof(struct shadow_epoll_source_args) != 16);
+	SEP_CHECK_FIELD(shadow_epoll_source_args, __reserved, 12);
+	BUILD_BUG_ON(sizeof(struct shadow_epoll_source_change) != 24);
+	SEP_CHECK_FIELD(shadow_epoll_source_change, __reserved, 20);
+	BUILD_BUG_ON(sizeof(struct shadow_epoll_source_trigger) != 40);
+	SEP_CHECK_FIELD(shadow_epoll_source_trigger, change, 16);
+
+	/* The hot commands take the exact-size fast path. */
+	BUILD_BUG_ON(sizeof(struct shadow_epoll_ctl_args) > SEP_ARGS_FAST_MAX);
+	BUILD_BUG_ON(sizeof(struct shadow_epoll_wait_args) > SEP_ARGS_FAST_MAX);
+}
+
+/*
  * The common case of sep_copy_args(): userspace passes exactly our size.
  * Word loads in one user-access window instead of get_user() plus
- * copy_struct_from_user(), whose byte-wise string copy is slow under TCG.
+ * copy_struct_from_user(), which copies byte by byte.
  * Nothing beyond the size word is read unless it equals @ksize, so every
  * other case (and any fault) is left to the slow path, which then gives
  * the same result as if this had not run.
@@ -68,18 +120,37 @@ out_fault:
 	return false;
 }
 
+/**
+ * sep_check_size() - the @size rule of every argument struct
+ * @usize:   the size userspace passed
+ * @minsize: the size of the first published version of the struct
+ *
+ * Trailing bytes past the module's own size are checked by the copy.
+ *
+ * Return: 0, -EINVAL (too small) or -E2BIG (over a page).
+ */
+VISIBLE_IF_KUNIT int sep_check_size(u32 usize, size_t minsize)
+{
+	if (usize < minsize)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_check_size);
+
 /* sep_copy_args() past the fast path: any size, byte-exact errnos. */
 static int sep_copy_args_slow(void *dst, size_t ksize, size_t minsize,
 			      const void __user *uarg)
 {
 	u32 usize;
+	int error;
 
 	if (get_user(usize, (const u32 __user *)uarg))
 		return -EFAULT;
-	if (usize < minsize)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
+	error = sep_check_size(usize, minsize);
+	if (error)
+		return error;
 	return copy_struct_from_user(dst, ksize, uarg, usize);
 }
 
@@ -94,8 +165,8 @@ static int sep_copy_args_slow(void *dst, size_t ksize, size_t minsize,
  *
  * Return: 0, -EFAULT, -EINVAL (too small) or -E2BIG.
  */
-int sep_copy_args(void *dst, size_t ksize, size_t minsize,
-		  const void __user *uarg)
+static int sep_copy_args(void *dst, size_t ksize, size_t minsize,
+			 const void __user *uarg)
 {
 	if (sep_copy_args_exact(dst, ksize, uarg))
 		return 0;
@@ -114,6 +185,19 @@ static __always_inline int sep_copy_args_hot(void *dst, size_t ksize,
 	return sep_copy_args_slow(dst, ksize, ksize, uarg);
 }
 
+/**
+ * sep_check_create() - SHADOW_EPOLL_IOC_CREATE's argument rules
+ * @args: the kernel copy
+ *
+ * Return: 0, or -EINVAL for anything but EPOLL_CLOEXEC (as epoll_create1()).
+ */
+VISIBLE_IF_KUNIT int
+sep_check_create(const struct shadow_epoll_create_args *args)
+{
+	return args->flags & ~EPOLL_CLOEXEC ? -EINVAL : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_check_create);
+
 static int sep_ioctl_create(const void __user *uarg)
 {
 	struct shadow_epoll_create_args args;
@@ -122,11 +206,10 @@ static int sep_ioctl_create(const void __user *uarg)
 	int fd, error;
 
 	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (!error)
+		error = sep_check_create(&args);
 	if (error)
 		return error;
-	/* As epoll_create1(): only EPOLL_CLOEXEC. */
-	if (args.flags & ~EPOLL_CLOEXEC)
-		return -EINVAL;
 
 	ep = sep_instance_alloc();
 	if (!ep)
@@ -393,6 +476,23 @@ static void sep_restore_sigmask_unless(bool interrupted)
 		sigprocmask(SIG_SETMASK, &current->saved_sigmask, NULL);
 }
 
+/**
+ * sep_check_wait() - SHADOW_EPOLL_IOC_WAIT's own argument rules
+ * @args: the kernel copy
+ *
+ * The epoll_pwait2() rules (maxevents, timeout, sigmask) follow in the
+ * syscall's order; these come first.
+ *
+ * Return: 0, or -EINVAL for unknown flags or a non-zero reserved field.
+ */
+VISIBLE_IF_KUNIT int sep_check_wait(const struct shadow_epoll_wait_args *args)
+{
+	if ((args->flags & ~SHADOW_EPOLL_WAIT_FLAGS) || args->__reserved)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_check_wait);
+
 static int sep_ioctl_wait(const void __user *uarg)
 {
 	struct shadow_epoll_wait_args args;
@@ -400,10 +500,10 @@ static int sep_ioctl_wait(const void __user *uarg)
 	int error;
 
 	error = sep_copy_args_hot(&args, sizeof(args), uarg);
+	if (!error)
+		error = sep_check_wait(&args);
 	if (error)
 		return error;
-	if ((args.flags & ~SHADOW_EPOLL_WAIT_FLAGS) || args.__reserved)
-		return -EINVAL;
 
 	if (args.flags & SHADOW_EPOLL_WAIT_TIMESPEC) {
 		if (args.timeout_ts) {
@@ -485,6 +585,18 @@ static void sep_fill_interest(void *ctx, const struct sep_item *item,
 	e->flags = flags;
 }
 
+/**
+ * sep_check_dump() - READY/INTEREST argument rules
+ * @args: the kernel copy
+ *
+ * Return: 0, or -EINVAL if the output-only @flags is not 0 on input.
+ */
+VISIBLE_IF_KUNIT int sep_check_dump(const struct shadow_epoll_dump_args *args)
+{
+	return args->flags ? -EINVAL : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_check_dump);
+
 static int sep_ioctl_dump(const void __user *uarg, bool ready)
 {
 	struct shadow_epoll_dump_args __user *uargs = (void __user *)uarg;
@@ -498,10 +610,10 @@ static int sep_ioctl_dump(const void __user *uarg, bool ready)
 	int error;
 
 	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (!error)
+		error = sep_check_dump(&args);
 	if (error)
 		return error;
-	if (args.flags)
-		return -EINVAL;
 	file = sep_dump_file(args.epfd, &error);
 	if (!file)
 		return error;
@@ -515,7 +627,7 @@ static int sep_ioctl_dump(const void __user *uarg, bool ready)
 			goto out_put;
 	}
 	if (ready) {
-		total = sep_ready_walk(file->private_data, sep_fill_ready, &b,
+		total = sep_ready_dump(file->private_data, sep_fill_ready, &b,
 				       b.cap, &dflags);
 	} else {
 		error = sep_interest_walk(file->private_data,
@@ -538,6 +650,166 @@ out_free:
 out_put:
 	fput(file);
 	return error;
+}
+
+/*
+ * Synthetic sources (source.c): the source ioctls are decoded here, and the
+ * source file's operations live here, so that source.c sees kernel structs
+ * only.
+ */
+
+/**
+ * sep_check_source() - SHADOW_EPOLL_IOC_SOURCE's argument rules
+ * @args: the kernel copy
+ *
+ * Return: 0, or -EINVAL for flags other than O_CLOEXEC or a non-zero
+ * reserved field.
+ */
+VISIBLE_IF_KUNIT int
+sep_check_source(const struct shadow_epoll_source_args *args)
+{
+	if ((args->flags & ~O_CLOEXEC) || args->__reserved)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_check_source);
+
+/**
+ * sep_check_source_change() - a mask change's rules (SRC_SET, SRC_TRIGGER)
+ * @c: the kernel copy
+ *
+ * Return: 0, or -EINVAL for an unknown op or flag or a non-zero reserved
+ * field.
+ */
+VISIBLE_IF_KUNIT int
+sep_check_source_change(const struct shadow_epoll_source_change *c)
+{
+	if (c->op > SHADOW_EPOLL_SRC_POLLFREE)
+		return -EINVAL;
+	if ((c->flags & ~SHADOW_EPOLL_SRC_FLAGS) || c->__reserved)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_check_source_change);
+
+/**
+ * sep_check_source_trigger() - SHADOW_EPOLL_IOC_SRC_TRIGGER's rules
+ * @t: the kernel copy
+ *
+ * The change is checked even when @t->count is 0 (disarm); its own @size
+ * is ignored.
+ *
+ * Return: 0 or -EINVAL.
+ */
+VISIBLE_IF_KUNIT int
+sep_check_source_trigger(const struct shadow_epoll_source_trigger *t)
+{
+	if (t->__reserved)
+		return -EINVAL;
+	return sep_check_source_change(&t->change);
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_check_source_trigger);
+
+static const struct file_operations sep_source_fops;
+
+static __poll_t sep_source_file_poll(struct file *file, poll_table *pt)
+{
+	return sep_source_poll(file->private_data, file, pt);
+}
+
+static int sep_source_file_release(struct inode *inode, struct file *file)
+{
+	sep_source_release(file->private_data);
+	return 0;
+}
+
+static long sep_source_ioctl_set(struct sep_source *src,
+				 const void __user *uarg)
+{
+	struct shadow_epoll_source_change c;
+	int error;
+
+	error = sep_copy_args(&c, sizeof(c), sizeof(c), uarg);
+	if (!error)
+		error = sep_check_source_change(&c);
+	if (error)
+		return error;
+	return (__force u32)sep_source_apply(src, &c) & INT_MAX;
+}
+
+static long sep_source_ioctl_trigger(struct sep_source *src,
+				     const void __user *uarg)
+{
+	struct shadow_epoll_source_trigger t;
+	struct file *tfile;
+	int error;
+
+	error = sep_copy_args(&t, sizeof(t), sizeof(t), uarg);
+	if (!error)
+		error = sep_check_source_trigger(&t);
+	if (error)
+		return error;
+	if (!t.count) {
+		sep_source_arm(src, NULL, 0, NULL);
+		return 0;
+	}
+	tfile = fget(t.target_fd);
+	if (!tfile)
+		return -EBADF;
+	error = -EINVAL;
+	if (tfile->f_op == &sep_source_fops) {
+		sep_source_arm(src, tfile->private_data, t.count, &t.change);
+		error = 0;
+	}
+	fput(tfile);
+	return error;
+}
+
+/* ->unlocked_ioctl of a source file. */
+static long sep_source_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct sep_source *src = file->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case SHADOW_EPOLL_IOC_SRC_SET:
+		return sep_source_ioctl_set(src, uarg);
+	case SHADOW_EPOLL_IOC_SRC_TRIGGER:
+		return sep_source_ioctl_trigger(src, uarg);
+	}
+	return -ENOTTY;
+}
+
+static const struct file_operations sep_source_fops = {
+	.owner		= THIS_MODULE,
+	.poll		= sep_source_file_poll,
+	.release	= sep_source_file_release,
+	.unlocked_ioctl	= sep_source_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+	.llseek		= noop_llseek,
+};
+
+/* SHADOW_EPOLL_IOC_SOURCE: a new source fd. */
+static long sep_ioctl_source(const void __user *uarg)
+{
+	struct shadow_epoll_source_args args;
+	struct sep_source *src;
+	int fd, error;
+
+	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (!error)
+		error = sep_check_source(&args);
+	if (error)
+		return error;
+	src = sep_source_new((__force __poll_t)args.mask);
+	if (!src)
+		return -ENOMEM;
+	fd = anon_inode_getfd("[shadow_epoll_source]", &sep_source_fops, src,
+			      O_RDWR | (args.flags & O_CLOEXEC));
+	if (fd < 0)
+		sep_source_put(src);
+	return fd;
 }
 
 /*
@@ -595,6 +867,7 @@ long sep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
 
+	sep_build_check_abi();
 	if (_IOC_TYPE(cmd) != SHADOW_EPOLL_IOC_MAGIC)
 		return sep_epoll_ioctl(file->private_data, cmd, uarg);
 
@@ -621,7 +894,7 @@ long sep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	case _IOC_NR(SHADOW_EPOLL_IOC_SOURCE):
 		if (_IOC_DIR(cmd) == _IOC_DIR(SHADOW_EPOLL_IOC_SOURCE))
-			return sep_source_create(uarg);
+			return sep_ioctl_source(uarg);
 		break;
 	}
 	return -ENOTTY;

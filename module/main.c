@@ -23,11 +23,11 @@
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 
-#include <kunit/visibility.h>
-
+#include "fileindex.h"
+#include "hook.h"
 #include "instance.h"
 #include "ioctl.h"
-#include "watch.h"
+#include "object.h"
 
 static int sep_open(struct inode *inode, struct file *file)
 {
@@ -68,8 +68,11 @@ static void sep_show_fdinfo(struct seq_file *m, struct file *f)
 	sep_interest_walk(f->private_data, sep_fdinfo_line, m);
 }
 
-/* Every instance file, opened or created; identifies instances. */
-const struct file_operations sep_fops = {
+/*
+ * Every instance file, opened or created; identifies instances (handed to
+ * object.c at load, see sep_is_shadow_file()).
+ */
+static const struct file_operations sep_fops = {
 	.owner		= THIS_MODULE,
 	.open		= sep_open,
 	.release	= sep_release,
@@ -79,7 +82,6 @@ const struct file_operations sep_fops = {
 	.llseek		= noop_llseek,
 	.show_fdinfo	= sep_show_fdinfo,
 };
-EXPORT_SYMBOL_IF_KUNIT(sep_fops);
 
 static ushort dev_mode = 0600;
 module_param(dev_mode, ushort, 0444);
@@ -111,26 +113,32 @@ static int __init sep_init(void)
 		return -EINVAL;
 	}
 	sep_misc.mode = dev_mode;
-	error = sep_instance_init();
+	error = sep_object_init(&sep_fops);
 	if (error)
 		return error;
-	error = sep_watch_init();
+	sep_hook_init();
+	error = sep_index_init();
 	if (error)
-		return error;
+		goto out_object;
 	error = misc_register(&sep_misc);
 	if (error)
-		goto out_watch;
+		goto out_index;
 	return 0;
 
-out_watch:
-	sep_watch_exit();
+out_index:
+	sep_index_exit();
+out_object:
+	sep_object_exit();
 	return error;
 }
 
+/* In the reverse order of sep_init(); the deferred wakeups end first. */
 static void __exit sep_exit(void)
 {
 	misc_deregister(&sep_misc);
-	sep_watch_exit();
+	sep_index_exit();
+	sep_hook_exit();
+	sep_object_exit();
 }
 
 module_init(sep_init);

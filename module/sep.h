@@ -12,11 +12,13 @@
  *
  * Locking
  * -------
- * Three levels, outermost first:
+ * Every lock of the module, outermost first.  "Nests inside X" means it may
+ * be taken while X is held, never the other way round.
  *
- * 1) sep_nested_mutex (instance.c): serialises the loop and depth checks of
- *    EPOLL_CTL_ADD when the target is itself an instance, or the instance
- *    is watched by another instance.
+ * 1) sep_nested_mutex (nest.c): serialises the full checks of a nested
+ *    EPOLL_CTL_ADD (loop, depth, wakeup paths) and protects their
+ *    generations and per-instance memos (@gen, @loop_check_depth, @path_*).
+ *    Taken before any instance mutex.
  * 2) sep_instance.mtx: a sleeping mutex serialising ctl, every scan (wait,
  *    poll of the instance fd), the interest dump, fdinfo and release.  It is
  *    held across the copy to userspace, exactly where the kernel holds
@@ -27,27 +29,47 @@
  *    never calls into a real epoll (instance.c, "Polls of an instance from
  *    outside"), so real epoll mutexes are never held while one of ours is
  *    waited for.
- * 3) sep_instance.lock: an IRQ-safe spinlock for the ready list, the
- *    overflow list, the scan pointer, the waiter queue @wq and the per-item
- *    fields the wakeup callback reads.  The callback may run in hard IRQ
- *    context (any driver's wake_up()), hence irqsave.  Inside a scan, the
- *    scanner's per-item list steps are ordered against the ready dump by
- *    the flags @scan_busy/@dumpers instead (see scan.c, "Scan steps").
+ *    sep_probe_mutex (instance.c) serialises the one-time probe of the
+ *    kernel's anonymous inode; it is taken with nothing else held.
+ * 3) sep_index_lock (fileindex.c): a spinlock serialising removals from the
+ *    file index, @orphan, and every change of an instance's @refs.  It
+ *    nests inside sep_instance.mtx and outside sep_instance.lock and the
+ *    watched files' wait-queue locks; it is never taken in IRQ context.
+ *    The index's own bucket locks nest inside it.
+ * 4) A watched file's wait-queue lock: held by whoever wakes the queue, so
+ *    the wakeup callback (hook.c) runs inside it, possibly in hard IRQ
+ *    context.
+ * 5) sep_instance.lock: an IRQ-safe spinlock for the ready list, the
+ *    overflow list, the scan pointer, the list lengths, the waiter queue
+ *    @wq and the dead list; fields of each item and instance say below
+ *    which of them it guards.  It nests inside the wait-queue locks (the
+ *    callback takes it), hence irqsave.  Inside a scan, the scanner's
+ *    per-item steps are ordered against the ready dump by the flags
+ *    @scan_busy/@dumpers instead (readylist.c, "Scan steps"): a field
+ *    "written under @lock or in a scan step" is written either holding
+ *    @lock or by the scanner (holding @mtx) in such a step.
+ * 6) sep_instance.poll_wait's lock: taken to wake an instance's pollers,
+ *    with no sep_instance.lock held; outer instances' callbacks run inside
+ *    it, so instances' poll_wait locks nest by depth (lockdep subclass
+ *    @nests).  A chain never passes from a real epoll into an instance
+ *    synchronously (hook.c, "Wakeups through real epolls").
  *
- * sep_index_lock (watch.c) protects the global file index used when a watched
- * file is finally released.  It nests outside sep_instance.lock and outside
- * the watched file's wait-queue locks; it is never taken in IRQ context.
+ * Leaf locks, taken with none of the above held and taking nothing inside:
+ * sep_users_lock (object.c), the per-uid counters' hash table, irq-safe
+ * everywhere (spin_lock_irq() to add, spin_lock_irqsave() to drop: an
+ * instance's last reference may be dropped in the hard-irq work of hook.c);
+ * sep_source.lock (source.c), a synthetic source's mask and trigger,
+ * irq-safe, never held across a wakeup.
  *
- * Poller wakeups (@poll_wait) nest inside the waking queue's lock; a chain
- * never passes from a real epoll into an instance synchronously (that step
- * runs from an irq_work: watch.c, "Wakeups through real epolls").
- * sep_users_lock (instance.c) is irq-safe: an instance's last reference may
- * be dropped by that irq_work.
+ * Lockless parts: items and instances are freed after an RCU grace period;
+ * the file index is read under RCU; @events is read by the callback with
+ * READ_ONCE (see sep_set_event() for the ordering).
  */
 #ifndef _SHADOW_EPOLL_SEP_H
 #define _SHADOW_EPOLL_SEP_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/fs.h>
 #include <linux/eventpoll.h>
 #include <linux/list.h>
@@ -81,9 +103,20 @@
 /* maxevents upper bound, as EP_MAX_EVENTS. */
 #define SEP_MAX_EVENTS		(INT_MAX / sizeof(struct epoll_event))
 
-/* Bits of sep_instance.defer (watch.c, deferred poller wakeups). */
+/* Bits of sep_instance.defer (hook.c, deferred poller wakeups). */
 #define SEP_DEFER_PENDING	0
 #define SEP_DEFER_URING		1
+
+/*
+ * Flags of a dumped entry (sep_ready_walk(), sep_interest_walk()) and of a
+ * whole ready dump.  The values are the uapi ones (SHADOW_EPOLL_ENTRY_*,
+ * SHADOW_EPOLL_DUMP_*); ioctl.c checks that at build time.
+ */
+#define SEP_ENTRY_READY		BIT(0)	/* on the ready list */
+#define SEP_ENTRY_SCAN		BIT(1)	/* on a running scan's private list */
+#define SEP_ENTRY_OVFLIST	BIT(2)	/* on the overflow list */
+#define SEP_ENTRY_DYING		BIT(3)	/* its file is in its final fput */
+#define SEP_DUMP_SCANNING	BIT(0)	/* a scan is running */
 
 /* Value of sep_instance.ovflist and sep_item.ovf_next meaning "not active". */
 #define SEP_UNACTIVE_PTR	((void *)-1L)
@@ -111,34 +144,45 @@ struct sep_pwq {
  * struct sep_item - one registration (one EPOLL_CTL_ADD)
  * @rbn:      node in &sep_instance.rbr; protected by &sep_instance.mtx
  * @rdllink:  node on &sep_instance.rdllist or on a scan's private list;
- *            "linked" (non-empty) means queued.  Protected by
- *            &sep_instance.lock.
+ *            "linked" (non-empty) means queued.  Written under
+ *            &sep_instance.lock or in a scan step.
  * @ovf_next: next item on &sep_instance.ovflist, SEP_UNACTIVE_PTR when not on
  *            it; protected by &sep_instance.lock
  * @deadlink: node on &sep_instance.dead once the watched file was released;
  *            protected by &sep_instance.lock
  * @fnode:    node in the global file index (items of one file share one
- *            hash entry); removed under sep_index_lock
+ *            hash entry); inserted under the index's bucket locks, removed
+ *            under sep_index_lock as well
  * @wnode:    node in the watched instance's &sep_instance.refs, if @file is
  *            a shadow instance; under sep_index_lock, read under RCU
  * @indexed:  @fnode is in the index; set before the item is inserted,
  *            cleared under sep_index_lock once the release handler or a
  *            removal took it out
- * @ep:       the owning instance
- * @file:     the watched file; no reference is held (see watch.c)
- * @fd:       the fd number given at ADD (the second half of the key)
- * @events:   interest mask with EPOLLERR|EPOLLHUP and the private bits;
- *            written under &sep_instance.mtx and &sep_instance.lock, read by
- *            the callback under &sep_instance.lock
- * @data:     user data; written under both locks
- * @pwqlist:  hooks on the file's wait queues; protected by
- *            &sep_instance.mtx until the item is unhooked
- * @nwait:    hooks created at ADD, -1 after an allocation failure
+ * @ep:       the owning instance; constant
+ * @file:     the watched file; constant; no reference is held (see
+ *            fileindex.c) unless @pinned
+ * @fd:       the fd number given at ADD (the second half of the key);
+ *            constant
+ * @events:   interest mask with EPOLLERR|EPOLLHUP and the private bits.
+ *            Written (WRITE_ONCE) under &sep_instance.mtx, and under
+ *            &sep_instance.lock or in a scan step: by MOD
+ *            (sep_set_event()) and by a delivery disarming ONESHOT
+ *            (sep_settle()).  The ready dump reads it under the lock; the
+ *            callback reads it with READ_ONCE, ordered by the barrier of
+ *            sep_set_event()
+ * @data:     user data; written by MOD like @events, read by the scanner
+ *            (under &sep_instance.mtx) and by the dumps
+ * @pwqlist:  hooks on the file's wait queues; written at ADD under
+ *            &sep_instance.mtx, then only by the one who unhooks the item
+ *            (sep_release_begin() decides who)
+ * @nwait:    hooks created at ADD, -1 after an allocation failure; under
+ *            &sep_instance.mtx
  * @pwq0:     the first hook, embedded: most files have one wait queue, so
- *            an ADD allocates once, from the item cache (watch.c), which
+ *            an ADD allocates once, from the item cache (object.c), which
  *            is sized exactly and charged to the caller's memory cgroup
- * @pinned:   the item holds a reference on @file (no __fput hook)
- * @real_epoll: @file is a real (in-tree) epoll instance
+ * @pinned:   the item holds a reference on @file (no __fput hook);
+ *            constant once indexed
+ * @real_epoll: @file is a real (in-tree) epoll instance; constant
  * @dying:    the watched file reached its final fput; set under
  *            &sep_instance.lock by the release handler
  * @orphan:   the instance let go of this item while its file was being
@@ -180,21 +224,28 @@ struct sep_item {
  * struct sep_instance - one shadow epoll
  * @mtx:       see the Locking section above
  * @lock:      see the Locking section above
- * @seq:       written around the rdllist/ovflist switch, so that
- *             sep_events_available() never sees both empty while a scan is
- *             switching (the 6.12 "false negative" fix; unused on 6.1)
- * @rdllist:   the ready list, FIFO
+ * @seq:       written around the rdllist/ovflist switch, under @lock, so
+ *             that sep_events_available() never sees both empty while a
+ *             scan is switching (the 6.12 "false negative" fix; unused on
+ *             6.1)
+ * @rdllist:   the ready list, FIFO; written under @lock or in a scan step,
+ *             tested for emptiness locklessly (sep_events_available())
  * @ovflist:   LIFO chain of items signalled during a scan; SEP_UNACTIVE_PTR
- *             when no scan runs, NULL when a scan runs and nothing arrived
+ *             when no scan runs, NULL when a scan runs and nothing arrived.
+ *             Written under @lock (WRITE_ONCE); sep_is_scanning() reads it
+ *             locklessly
  * @scan:      the private list of the running scan (for the ready dump), or
  *             NULL; protected by @lock
  * @rdlen:     items on @rdllist, and
  * @txlen:     items on @scan: changed together with those lists (under
  *             @lock, or in a scan step), so that the ready dump counts the
  *             entries it does not copy without walking them
- * @scan_busy: a scan step is in flight (scan.c); written by the scanner
- * @dumpers:   ready dumps in progress; a scan step seeing one takes @lock
- * @dead:      items whose file was released, reaped under @mtx
+ * @scan_busy: a scan step is in flight (readylist.c); written by the
+ *             scanner with release semantics, read by the dump
+ * @dumpers:   ready dumps in progress (atomic); a scan step seeing one
+ *             takes @lock
+ * @dead:      items whose file was released; linked under @lock by the
+ *             final-fput handler, unlinked under @lock and @mtx
  * @wq:        tasks blocked in wait, all exclusive; manipulated under @lock
  * @poll_wait: tasks polling this instance (poll/select, outer epolls)
  * @rbr:       the interest set; protected by @mtx
@@ -203,13 +254,16 @@ struct sep_item {
  *             kernel's ep->refs: added and removed where they enter and
  *             leave the file index, under sep_index_lock; walked under RCU
  *             by the nesting checks; tested locklessly by ADD
- * @file:      the instance's own file
- * @user:      the creator's watch counter (max_user_watches)
- * @refcount:  the file holds one reference, each orphan item one
- * @nests:     lockdep subclass used while waking @poll_wait
- * @defer:     SEP_DEFER_* bits of a deferred poller wakeup (watch.c);
+ * @file:      the instance's own file; set before the instance is visible
+ * @user:      the creator's watch counter (max_user_watches); constant
+ * @refcount:  the file holds one reference, each orphan item one, a
+ *             pending deferred wakeup one
+ * @nests:     lockdep subclass used while waking @poll_wait; written under
+ *             @poll_wait's lock, read without it as a hint only
+ * @defer:     SEP_DEFER_* bits of a deferred poller wakeup (hook.c);
  *             atomic bit operations
- * @defer_hops: deferrals of the chain that queued the pending wakeup
+ * @defer_hops: deferrals of the chain that queued the pending wakeup;
+ *             WRITE_ONCE/READ_ONCE, ordered by the @defer bit operations
  * @defer_node: on a CPU's deferred-wakeup list while SEP_DEFER_PENDING
  * @gen:       loop-check generation memo; written under sep_nested_mutex
  *             (WRITE_ONCE), read without it by sep_ctl() (READ_ONCE)
@@ -220,7 +274,9 @@ struct sep_item {
  * @path_count: memoised count of the paths up, by length
  * @bp_usecs:  EPIOCSPARAMS busy_poll_usecs (stored only)
  * @bp_budget: EPIOCSPARAMS busy_poll_budget (stored only)
- * @bp_prefer: EPIOCSPARAMS prefer_busy_poll (stored only)
+ * @bp_prefer: EPIOCSPARAMS prefer_busy_poll (stored only); the three take
+ *             no lock, as the kernel's: each is one WRITE_ONCE/READ_ONCE,
+ *             and a concurrent set may be seen half applied
  * @rcu:       deferred free (RCU readers walk the file index up to us)
  */
 struct sep_instance {
@@ -288,28 +344,6 @@ static inline bool sep_instance_watched(const struct sep_instance *ep)
 static inline bool sep_is_disarmed(__poll_t events)
 {
 	return !(events & ~SEP_PRIVATE_BITS);
-}
-
-/* instance.c: the instance's last reference frees it (after RCU). */
-void sep_instance_free(struct sep_instance *ep);
-
-static inline void sep_instance_get(struct sep_instance *ep)
-{
-	refcount_inc(&ep->refcount);
-}
-
-static inline void sep_instance_put(struct sep_instance *ep)
-{
-	if (refcount_dec_and_test(&ep->refcount))
-		sep_instance_free(ep);
-}
-
-/* main.c */
-extern const struct file_operations sep_fops;
-
-static inline bool sep_is_shadow_file(const struct file *f)
-{
-	return f->f_op == &sep_fops;
 }
 
 #endif /* _SHADOW_EPOLL_SEP_H */

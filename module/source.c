@@ -10,8 +10,8 @@
  * deterministic moment.  Sources are ordinary pollable files, so real epoll
  * and the shadow see exactly the same events.
  *
- * Source ioctls are decoded here: they concern only this file type and the
- * epoll-equivalent paths never see them.
+ * This file knows no user memory: ioctl.c decodes the source ioctls and owns
+ * the file operations of a source file; the ones here take kernel structs.
  *
  * Locking: sep_source.lock (irq-safe, wakeups may come from anywhere)
  * protects @mask and the trigger.  It is never held across a wakeup.
@@ -21,16 +21,15 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
-#include <linux/uaccess.h>
 #include <linux/wait.h>
 
-#include "../include/uapi/linux/shadow_epoll.h"
+#include <kunit/visibility.h>
+
 #include "source.h"
 
 /**
@@ -53,30 +52,33 @@ struct sep_source {
 	struct shadow_epoll_source_change trig_change;
 };
 
-static const struct file_operations sep_source_fops;
-
 static void sep_source_free(struct kref *ref)
 {
 	kfree(container_of(ref, struct sep_source, ref));
 }
 
-static void sep_source_put(struct sep_source *src)
+/**
+ * sep_source_put() - drop a reference to a source
+ * @src: the source
+ *
+ * Context: any; does not sleep.
+ */
+void sep_source_put(struct sep_source *src)
 {
 	kref_put(&src->ref, sep_source_free);
 }
+EXPORT_SYMBOL_IF_KUNIT(sep_source_put);
 
-static int sep_source_check_change(const struct shadow_epoll_source_change *c)
-{
-	if (c->op > SHADOW_EPOLL_SRC_POLLFREE)
-		return -EINVAL;
-	if ((c->flags & ~SHADOW_EPOLL_SRC_FLAGS) || c->__reserved)
-		return -EINVAL;
-	return 0;
-}
-
-/* Apply @c to @src and wake its waiters; returns the new mask. */
-static __poll_t sep_source_apply(struct sep_source *src,
-				 const struct shadow_epoll_source_change *c)
+/**
+ * sep_source_apply() - SHADOW_EPOLL_IOC_SRC_SET: change the mask and wake
+ * @src: the source
+ * @c:   the change, already checked by the caller (ioctl.c)
+ *
+ * Context: any; takes @src->lock, wakes the waiters without it.
+ * Return: the new mask.
+ */
+__poll_t sep_source_apply(struct sep_source *src,
+			  const struct shadow_epoll_source_change *c)
 {
 	__poll_t mask = (__force __poll_t)c->mask;
 	__poll_t key = (__force __poll_t)c->key;
@@ -116,6 +118,7 @@ static __poll_t sep_source_apply(struct sep_source *src,
 	}
 	return now;
 }
+EXPORT_SYMBOL_IF_KUNIT(sep_source_apply);
 
 /* A re-poll: fire the armed trigger once, outside our lock. */
 static void sep_source_fire(struct sep_source *src)
@@ -143,20 +146,40 @@ static void sep_source_fire(struct sep_source *src)
 	}
 }
 
-static __poll_t sep_source_poll(struct file *file, poll_table *pt)
+/**
+ * sep_source_poll() - ->poll() of a source file
+ * @src:  the source
+ * @file: its file
+ * @pt:   the caller's poll table
+ *
+ * A re-poll (no queueing function) first fires the armed trigger.
+ *
+ * Return: the mask.
+ */
+__poll_t sep_source_poll(struct sep_source *src, struct file *file,
+			 poll_table *pt)
 {
-	struct sep_source *src = file->private_data;
-
 	if (!pt || !pt->_qproc)
 		sep_source_fire(src);
 	poll_wait(file, &src->wq, pt);
 	return READ_ONCE(src->mask);
 }
+EXPORT_SYMBOL_IF_KUNIT(sep_source_poll);
 
-/* Replace the trigger; the old target's reference is dropped. */
-static void sep_source_set_trigger(struct sep_source *src,
-				   struct sep_source *target, u32 count,
-				   const struct shadow_epoll_source_change *c)
+/**
+ * sep_source_arm() - SHADOW_EPOLL_IOC_SRC_TRIGGER: replace the trigger
+ * @src:    the source whose re-polls fire
+ * @target: the source they change, or NULL to disarm
+ * @count:  how many re-polls fire (0 disarms)
+ * @c:      the change, already checked by the caller (NULL when disarming)
+ *
+ * The trigger takes its own reference on @target; the old target's
+ * reference is dropped.
+ *
+ * Context: any; does not sleep.
+ */
+void sep_source_arm(struct sep_source *src, struct sep_source *target,
+		    u32 count, const struct shadow_epoll_source_change *c)
 {
 	struct sep_source *old;
 	unsigned long flags;
@@ -177,116 +200,42 @@ static void sep_source_set_trigger(struct sep_source *src,
 	if (old)
 		sep_source_put(old);
 }
-
-static int sep_source_release(struct inode *inode, struct file *file)
-{
-	struct sep_source *src = file->private_data;
-
-	sep_source_set_trigger(src, NULL, 0, NULL);
-	sep_source_put(src);
-	return 0;
-}
-
-static long sep_source_ioctl_set(struct sep_source *src,
-				 const void __user *uarg)
-{
-	struct shadow_epoll_source_change c;
-	int error;
-
-	error = sep_copy_args(&c, sizeof(c), sizeof(c), uarg);
-	if (error)
-		return error;
-	error = sep_source_check_change(&c);
-	if (error)
-		return error;
-	return (__force u32)sep_source_apply(src, &c) & INT_MAX;
-}
-
-static long sep_source_ioctl_trigger(struct sep_source *src,
-				     const void __user *uarg)
-{
-	struct shadow_epoll_source_trigger t;
-	struct file *tfile;
-	int error;
-
-	error = sep_copy_args(&t, sizeof(t), sizeof(t), uarg);
-	if (error)
-		return error;
-	if (t.__reserved)
-		return -EINVAL;
-	error = sep_source_check_change(&t.change);
-	if (error)
-		return error;
-	if (!t.count) {
-		sep_source_set_trigger(src, NULL, 0, NULL);
-		return 0;
-	}
-	tfile = fget(t.target_fd);
-	if (!tfile)
-		return -EBADF;
-	error = -EINVAL;
-	if (tfile->f_op == &sep_source_fops) {
-		sep_source_set_trigger(src, tfile->private_data, t.count,
-				       &t.change);
-		error = 0;
-	}
-	fput(tfile);
-	return error;
-}
-
-static long sep_source_ioctl(struct file *file, unsigned int cmd,
-			     unsigned long arg)
-{
-	struct sep_source *src = file->private_data;
-	void __user *uarg = (void __user *)arg;
-
-	switch (cmd) {
-	case SHADOW_EPOLL_IOC_SRC_SET:
-		return sep_source_ioctl_set(src, uarg);
-	case SHADOW_EPOLL_IOC_SRC_TRIGGER:
-		return sep_source_ioctl_trigger(src, uarg);
-	}
-	return -ENOTTY;
-}
-
-static const struct file_operations sep_source_fops = {
-	.owner		= THIS_MODULE,
-	.poll		= sep_source_poll,
-	.release	= sep_source_release,
-	.unlocked_ioctl	= sep_source_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= noop_llseek,
-};
+EXPORT_SYMBOL_IF_KUNIT(sep_source_arm);
 
 /**
- * sep_source_create() - SHADOW_EPOLL_IOC_SOURCE: a new source fd
- * @uarg: user pointer to struct shadow_epoll_source_args
+ * sep_source_release() - the source file's final release
+ * @src: the source
  *
- * Return: the new fd or a negative errno.
+ * Disarms its trigger (so that reference cycles between sources end with
+ * their files) and drops the file's reference.
  */
-long sep_source_create(const void __user *uarg)
+void sep_source_release(struct sep_source *src)
 {
-	struct shadow_epoll_source_args args;
-	struct sep_source *src;
-	int fd, error;
+	sep_source_arm(src, NULL, 0, NULL);
+	sep_source_put(src);
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_source_release);
 
-	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
-	if (error)
-		return error;
-	if ((args.flags & ~O_CLOEXEC) || args.__reserved)
-		return -EINVAL;
+/**
+ * sep_source_new() - SHADOW_EPOLL_IOC_SOURCE: a new source
+ * @mask: the initial poll mask
+ *
+ * Charged to the caller's memory cgroup.
+ *
+ * Context: process; may sleep.
+ * Return: the source with one reference (for its file), or NULL.
+ */
+struct sep_source *sep_source_new(__poll_t mask)
+{
+	struct sep_source *src;
 
 	src = kzalloc(sizeof(*src), GFP_KERNEL_ACCOUNT);
 	if (!src)
-		return -ENOMEM;
+		return NULL;
 	spin_lock_init(&src->lock);
 	init_waitqueue_head(&src->wq);
 	kref_init(&src->ref);
-	src->mask = (__force __poll_t)args.mask;
-
-	fd = anon_inode_getfd("[shadow_epoll_source]", &sep_source_fops, src,
-			      O_RDWR | (args.flags & O_CLOEXEC));
-	if (fd < 0)
-		sep_source_put(src);
-	return fd;
+	src->mask = mask;
+	return src;
 }
+EXPORT_SYMBOL_IF_KUNIT(sep_source_new);

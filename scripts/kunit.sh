@@ -24,7 +24,7 @@
 #                 tree comes from /usr/src/linux-source-VER.tar.xz
 #   --lockdep     also enable CONFIG_PROVE_LOCKING (own build dir; about 20%
 #                 more build CPU), or set SHADOW_EPOLL_KUNIT_LOCKDEP=1
-#   -- ARGS       passed to "kunit.py run" (e.g. a filter glob 'shadow_epoll_scan*')
+#   -- ARGS       passed to "kunit.py run" (e.g. a filter glob 'shadow_epoll_readylist*')
 #
 # Environment: SHADOW_EPOLL_CACHE (default ~/.cache/shadow-epoll),
 #              SHADOW_EPOLL_KUNIT_TIMEOUT (seconds, default 600).

@@ -42,7 +42,7 @@ while (($#)); do
 done
 (($#)) || set -- lt-head ovf-lifo
 
-# Applies BUG to the scan.c at $1; fails if nothing changed.
+# Applies BUG to the readylist.c at $1; fails if nothing changed.
 plant() { # BUG FILE
 	local before
 	before=$(md5sum <"$2")
@@ -69,7 +69,7 @@ for bug in "$@"; do
 	rm -rf "$out"
 	mkdir -p "$out"
 	cp -r Kbuild Kconfig module include "$out/"
-	plant "$bug" "$out/module/scan.c"
+	plant "$bug" "$out/module/readylist.c"
 	make -s -C "$KDIR" M="$out" CONFIG_SHADOW_EPOLL=m -j"$(nproc)" modules >"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2
 		echo "plant-bug.sh: $bug: build failed" >&2

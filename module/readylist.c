@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * shadow_epoll: the delivery scan.
+ * shadow_epoll: the ready list and the overflow list.
  *
  * This file holds every rule that decides what epoll_wait() returns and in
  * which order the undelivered items stay queued:
@@ -14,7 +14,14 @@
  *    (sep_deliver);
  *  - the done step puts back, in order: the undelivered leftovers, the
  *    overflow arrivals in callback order, the level-triggered re-queues
- *    (sep_done_scan).
+ *    (sep_done_scan);
+ *  - a wakeup queues an item, on the ready list or, during a scan, on the
+ *    overflow list (sep_event_arrived, called by the callback in hook.c);
+ *    ADD and MOD queue an item that polled ready (sep_queue_if_ready),
+ *    removal unqueues it (sep_unqueue), MOD updates its mask and data
+ *    (sep_set_event);
+ *  - the ready dump lists the queued items in the order the next scan
+ *    will see them (sep_ready_walk).
  *
  * Locking: the caller holds &sep_instance.mtx for every scan.  Starting and
  * closing a scan take &sep_instance.lock (irq), as every list change outside
@@ -46,31 +53,7 @@
 
 #include <kunit/visibility.h>
 
-#include "scan.h"
-
-/**
- * sep_instance_init_lists() - initialise the list and lock fields
- * @ep: a zeroed instance
- *
- * Context: any; @ep is not yet visible to anyone else.
- */
-void sep_instance_init_lists(struct sep_instance *ep)
-{
-	mutex_init(&ep->mtx);
-	spin_lock_init(&ep->lock);
-	seqcount_spinlock_init(&ep->seq, &ep->lock);
-	INIT_LIST_HEAD(&ep->rdllist);
-	INIT_LIST_HEAD(&ep->dead);
-	INIT_HLIST_HEAD(&ep->refs);
-	init_waitqueue_head(&ep->wq);
-	init_waitqueue_head(&ep->poll_wait);
-	ep->rbr = RB_ROOT_CACHED;
-	ep->ovflist = SEP_UNACTIVE_PTR;
-	ep->scan = NULL;
-	ep->scan_busy = false;
-	atomic_set(&ep->dumpers, 0);
-}
-EXPORT_SYMBOL_IF_KUNIT(sep_instance_init_lists);
+#include "readylist.h"
 
 /**
  * sep_events_available() - is a wait worth scanning?
@@ -583,7 +566,7 @@ static unsigned long sep_walk_ovflist(struct sep_instance *ep,
  *              (must not sleep)
  * @ctx:        passed to @fn
  * @limit:      at most this many calls of @fn
- * @dump_flags: set to 1 (SHADOW_EPOLL_DUMP_SCANNING) if a scan is running
+ * @dump_flags: set to SEP_DUMP_SCANNING if a scan is running, else 0
  *
  * Without a running scan this is the ready list.  With one, it is the order
  * sep_done_scan() will produce: the scan's leftovers, the overflow arrivals
@@ -615,7 +598,7 @@ unsigned long sep_ready_walk(struct sep_instance *ep, sep_walk_fn fn,
 	spin_lock_irq(&ep->lock);
 	*dump_flags = 0;
 	if (ep->scan) {
-		*dump_flags = 1;
+		*dump_flags = SEP_DUMP_SCANNING;
 		n = ep->txlen;
 		sep_walk_list(ep->scan, &w, SEP_ENTRY_SCAN);
 		n += sep_walk_ovflist(ep, &w);

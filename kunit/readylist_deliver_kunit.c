@@ -481,7 +481,7 @@ static struct kunit_case scan_test_cases[] = {
 };
 
 static struct kunit_suite scan_test_suite = {
-	.name = "shadow_epoll_scan",
+	.name = "shadow_epoll_readylist_deliver",
 	.test_cases = scan_test_cases,
 };
 

@@ -354,7 +354,7 @@ static struct kunit_case callback_test_cases[] = {
 };
 
 static struct kunit_suite callback_test_suite = {
-	.name = "shadow_epoll_callback",
+	.name = "shadow_epoll_readylist_queue",
 	.test_cases = callback_test_cases,
 };
 

@@ -203,7 +203,7 @@ static struct kunit_case poll_test_cases[] = {
 };
 
 static struct kunit_suite poll_test_suite = {
-	.name = "shadow_epoll_poll",
+	.name = "shadow_epoll_readylist_poll",
 	.test_cases = poll_test_cases,
 };
 

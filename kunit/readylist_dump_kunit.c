@@ -192,7 +192,7 @@ static struct kunit_case dump_test_cases[] = {
 };
 
 static struct kunit_suite dump_test_suite = {
-	.name = "shadow_epoll_dump",
+	.name = "shadow_epoll_readylist_dump",
 	.test_cases = dump_test_cases,
 };
 

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * shadow_epoll: the delivery scan and the ready/overflow list rules.
+ * shadow_epoll: the ready list and the overflow list: every rule that
+ * queues, delivers, re-queues or dumps an item (the delivery scan, the
+ * callback's queueing, MOD's update, the ready dump).
  *
  * Pure list logic: no __user pointers, no files.  The file-facing parts
  * (re-polling an item, copying an event out) come in through
  * struct sep_scan_ops, so KUnit can drive every rule with fakes.
  */
-#ifndef _SHADOW_EPOLL_SCAN_H
-#define _SHADOW_EPOLL_SCAN_H
-
-#include <linux/bits.h>
+#ifndef _SHADOW_EPOLL_READYLIST_H
+#define _SHADOW_EPOLL_READYLIST_H
 
 #include "sep.h"
 
@@ -24,29 +24,7 @@ struct sep_scan_ops {
 	int (*copy)(void *ctx, int idx, __poll_t revents, u64 data);
 };
 
-/* Per-entry flags of sep_ready_walk(), same values as the uapi ones. */
-#define SEP_ENTRY_READY		BIT(0)
-#define SEP_ENTRY_SCAN		BIT(1)
-#define SEP_ENTRY_OVFLIST	BIT(2)
-#define SEP_ENTRY_DYING		BIT(3)
-
 typedef void (*sep_walk_fn)(void *ctx, const struct sep_item *item, u32 flags);
-
-void sep_instance_init_lists(struct sep_instance *ep);
-/**
- * sep_item_init() - initialise the list fields of a zeroed item
- * @item: the item
- *
- * Inline: it is on every EPOLL_CTL_ADD.
- */
-static inline void sep_item_init(struct sep_item *item)
-{
-	RB_CLEAR_NODE(&item->rbn);
-	INIT_LIST_HEAD(&item->rdllink);
-	INIT_LIST_HEAD(&item->deadlink);
-	item->indexed = false;
-	item->ovf_next = SEP_UNACTIVE_PTR;
-}
 
 void sep_start_scan(struct sep_instance *ep, struct list_head *txlist);
 void sep_done_scan(struct sep_instance *ep, struct list_head *txlist);
@@ -66,4 +44,4 @@ bool sep_events_available(struct sep_instance *ep);
 unsigned long sep_ready_walk(struct sep_instance *ep, sep_walk_fn fn,
 			     void *ctx, unsigned long limit, u32 *dump_flags);
 
-#endif /* _SHADOW_EPOLL_SCAN_H */
+#endif /* _SHADOW_EPOLL_READYLIST_H */
