@@ -6,8 +6,8 @@
  * drive instance.c, nest.c and fileindex.c the way the ioctl layer does, on real
  * pollable files: a tiny anon-inode file type whose poll mask the test sets
  * and whose wait queue it wakes (a kernel-side "source"), and instance files
- * made with sep_instance_getfile().  Expected results come from the spec
- * (eventpoll-spec.md §2.6, §4.2, §6, §7).
+ * made with sep_instance_getfile().  Expected results come from
+ * docs/epoll-semantics.md §2.6, §4.2, §6 and §7.
  */
 #include <linux/anon_inodes.h>
 #include <linux/fs.h>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * shadow_epoll KUnit: the delivery scan (sep_deliver), table-driven over
- * the worked examples of eventpoll-spec.md §2.5 (a)-(g).
+ * the worked examples of docs/epoll-semantics.md §2.5 (a)-(g).
  *
  * Every expected order below is written from the specification: items A-E
  * are ready and queued in that order, each step is one epoll_wait().  After

@@ -3,7 +3,7 @@
  * shadow_epoll KUnit: the inspectable ready list (sep_ready_walk).
  *
  * Without a scan the walk is the ready list.  During a scan it is the order
- * the done step will produce (eventpoll-spec.md §2.4): the scan's leftovers,
+ * the done step will produce (docs/epoll-semantics.md §2.4): the scan's leftovers,
  * then the overflow arrivals not already queued in callback order, then the
  * re-queued level-triggered items, each with the flags saying where it is.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * shadow_epoll KUnit: polling an instance (sep_scan_ready), from
- * eventpoll-spec.md §2.6: stop at the first really ready item, drop the
+ * docs/epoll-semantics.md §2.6: stop at the first really ready item, drop the
  * stale ones before it, consume nothing, report only EPOLLIN|EPOLLRDNORM.
  */
 #include <linux/kernel.h>

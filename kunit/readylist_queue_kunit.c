@@ -2,7 +2,7 @@
 /*
  * shadow_epoll KUnit: the wakeup callback's queueing rules
  * (sep_event_arrived, sep_exclusive_ewake, sep_queue_if_ready,
- * sep_unqueue), from eventpoll-spec.md §3 and §2.4.
+ * sep_unqueue), from docs/epoll-semantics.md §3 and §2.4.
  */
 #include <linux/errno.h>
 #include <linux/kernel.h>

@@ -2,7 +2,7 @@
 /*
  * shadow_epoll: every kernel-version difference lives here.
  *
- * Behaviour follows the kernel the module runs on (eventpoll-spec.md §10).
+ * Behaviour follows the kernel the module runs on (docs/epoll-semantics.md §10).
  */
 #ifndef _SHADOW_EPOLL_COMPAT_H
 #define _SHADOW_EPOLL_COMPAT_H

@@ -4,7 +4,7 @@
  *
  * The only file that touches __user memory layouts and decodes commands.
  * The epoll-equivalent commands check their arguments in exactly the order
- * the real system calls do on the running kernel (eventpoll-spec.md §4), so
+ * the real system calls do on the running kernel (docs/epoll-semantics.md §4), so
  * that every error path gives the same errno.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt

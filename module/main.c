@@ -146,3 +146,4 @@ module_exit(sep_exit);
 
 MODULE_DESCRIPTION("Shadow epoll: an inspectable re-implementation of epoll");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(SEP_VERSION);

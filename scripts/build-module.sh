@@ -6,7 +6,7 @@
 #
 #   scripts/build-module.sh 6.1|6.12|KVER [KDIR] [MAKE ARGS...]   e.g. W=1 C=1
 #
-# The sources (Kbuild Kconfig module/ kunit/ include/) are mirrored into
+# The sources (VERSION Kbuild Kconfig module/ kunit/ include/) are mirrored into
 # build/mod-$KVER/ (or $SEP_MOD_DIR) and built there with kbuild; the KUnit
 # module is added only when $KDIR/.config has CONFIG_KUNIT.
 # Result: build/mod-$KVER/module/shadow_epoll.ko.
@@ -45,7 +45,7 @@ if [[ -z ${SEP_BUILD_LOCKED:-} ]]; then
 fi
 cd "$REPO"
 srcs=()
-for s in Kbuild Kconfig module kunit include; do
+for s in VERSION Kbuild Kconfig module kunit include; do
 	[[ -e $s ]] && srcs+=("$s")
 done
 # Build products are excluded, so --delete removes stale sources only.

@@ -32,7 +32,7 @@ sep_kernel() {
 sep_sources_hash() { # REPO
 	(
 		cd "${1:?}"
-		find Kbuild Kconfig module kunit include -type f -print0 2>/dev/null |
+		find VERSION Kbuild Kconfig module kunit include -type f -print0 2>/dev/null |
 			LC_ALL=C sort -z | xargs -0 sha256sum
 	) | sha256sum | cut -d' ' -f1
 }

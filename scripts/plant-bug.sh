@@ -68,7 +68,7 @@ for bug in "$@"; do
 	out=$REPO/build/plant/$bug-$KVER
 	rm -rf "$out"
 	mkdir -p "$out"
-	cp -r Kbuild Kconfig module include "$out/"
+	cp -r VERSION Kbuild Kconfig module include "$out/"
 	plant "$bug" "$out/module/readylist.c"
 	make -s -C "$KDIR" M="$out" CONFIG_SHADOW_EPOLL=m -j"$(nproc)" modules >"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2

@@ -7,6 +7,9 @@
 #                          (kunit/ only when the kernel has KUnit); 0 warnings
 #   checkpatch             --strict over module/ kunit/ include/uapi/linux/
 #   shell                  shellcheck over scripts/*.sh and .ci/run
+#   doc-refs               scripts/doc-refs.sh: no document outside the repo is
+#                          named, every "§N" citation has its section in
+#                          docs/epoll-semantics.md
 # Logs: build/style/*.log.
 
 set -euo pipefail
@@ -67,6 +70,12 @@ st=0
 shellcheck -f gcc "${sh_files[@]}" >"$log" 2>&1 || st=$?
 n=$(grep -c ':[0-9]*:[0-9]*: ' "$log" || true)
 result shellcheck "$st" "$n findings in ${#sh_files[@]} files"
+((st == 0)) || head -n 40 "$log" | sed 's/^/#   /'
+
+log=$LOGS/doc-refs.log
+st=0
+scripts/doc-refs.sh >"$log" 2>&1 || st=$?
+result doc-refs "$st" "$(tail -n 1 "$log")"
 ((st == 0)) || head -n 40 "$log" | sed 's/^/#   /'
 
 echo "style: $pass passed, $fail failed"

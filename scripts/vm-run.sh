@@ -123,7 +123,7 @@ if ((module)) && [[ -z $moddir ]]; then
 	flock 8
 	# Rebuild when a source changed since the last build (kbuild's no-op costs seconds).
 	if [[ ! -f $moddir/module/shadow_epoll.ko || ! -f $stamp_file ||
-		-n $(cd "$REPO" && find Kbuild Kconfig module kunit include -type f \
+		-n $(cd "$REPO" && find VERSION Kbuild Kconfig module kunit include -type f \
 			-newer "$stamp_file" -print -quit 2>/dev/null) ]]; then
 		touch "$stamp_file.new"
 		if ! SEP_BUILD_LOCKED=1 "$REPO/scripts/build-module.sh" "$KVER" "$KDIR" \

@@ -2,7 +2,7 @@
 /*
  * Differential tests: copy-out faults (EFAULT at every slot, partial
  * `events` writes, NULL buffers) and events arriving while a scan is paused
- * in copy_to_user by userfaultfd (spec §2.5 (f) and (g)).
+ * in copy_to_user by userfaultfd (epoll-semantics §2.5 (f) and (g)).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>

@@ -79,7 +79,7 @@ FIXTURE_TEARDOWN(err)
 
 /*
  * Evaluate expr on both sides (b = backend, w = world of that side), compare
- * return value and errno, and assert the spec value on the in-tree side.
+ * return value and errno, and assert the documented value on the in-tree side.
  */
 #define BOTH(want_r, want_e, expr) do {					\
 	int _r[2], _e[2], _s;						\
@@ -414,7 +414,7 @@ TEST_F(err, pwait2_timespec)
 	BOTH(0, 0, b->pwait2(w->ep, BUF, 1, &zero, &set, SEP_SIGSETSIZE));
 }
 
-/* ---- ioctls on the instance fd: EPIOCSPARAMS / EPIOCGPARAMS (spec §9) ---- */
+/* ---- ioctls on the instance fd: EPIOCSPARAMS / EPIOCGPARAMS (epoll-semantics §9) ---- */
 
 /* Debian 12's userspace headers predate them (6.9). */
 struct sep_epoll_params {
@@ -459,7 +459,7 @@ TEST_F(err, epioc_params)
 	long long g[2];
 	int s;
 
-	/* 6.1: ENOTTY for all; 6.9+: the checks of spec §9 (results as is) */
+	/* 6.1: ENOTTY for all; 6.9+: the checks of epoll-semantics §9 (results as is) */
 	BOTH(ANY, 0, set_params(w->ep, 10, 8, 1, 0));
 	for (s = 0; s < 2; s++)
 		g[s] = get_params(self->w[s].ep);

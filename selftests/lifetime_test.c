@@ -367,7 +367,7 @@ TEST(fdinfo_tfd_lines)
 	ASSERT_LT(0, sep_fdinfo_tfd(sh.ep[0], a, sizeof(a)));
 	ASSERT_LE(0, sep_fdinfo_tfd(sh.ep[1], b, sizeof(b)));
 	EXPECT_STREQ(a, b);
-	/* spec §8: the stored masks */
+	/* epoll-semantics §8: the stored masks */
 	EXPECT_NE(NULL, strstr(a, "events:       19 data:       1000000000  pos:"));
 	EXPECT_NE(NULL, strstr(a, "events: 80000019 "));
 	EXPECT_NE(NULL, strstr(a, "events: 40000000 "));

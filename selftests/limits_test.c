@@ -2,7 +2,7 @@
 /*
  * Differential tests for the per-user limit and EPOLLWAKEUP:
  *
- *  - max_user_watches → ENOSPC (spec §4.5): both limits (the sysctl
+ *  - max_user_watches → ENOSPC (epoll-semantics §4.5): both limits (the sysctl
  *    fs.epoll.max_user_watches and the module parameter max_user_watches)
  *    are set to the same value, the same script of ctl calls runs on each
  *    side in turn (each side alone, from zero registrations) and the two
@@ -13,7 +13,7 @@
  *    count going down when a watched file is closed, when an instance is
  *    closed and when the limit is lowered below the current count.
  *
- *  - EPOLLWAKEUP (spec §4.2): kept with CAP_BLOCK_SUSPEND, silently
+ *  - EPOLLWAKEUP (epoll-semantics §4.2): kept with CAP_BLOCK_SUSPEND, silently
  *    stripped without it, on ADD and on MOD; compared through the fdinfo
  *    "tfd:" lines of a real epoll and a shadow instance watching the same
  *    file, and through the events a wait returns.
@@ -370,7 +370,7 @@ static int run_both(struct transcript *t, long limit, script_fn fn)
 TEST_F(limits, enospc_fill_and_order)
 {
 	ASSERT_EQ(0, run_both(self->t, 6, script_fill));
-	/* spec §4.5 on the in-tree side: the script hits the limit 8 times */
+	/* epoll-semantics §4.5 on the in-tree side: the script hits the limit 8 times */
 	EXPECT_EQ(8, count_errno(&self->t[0], ENOSPC));
 	EXPECT_EQ(1, count_errno(&self->t[0], ELOOP));
 	EXPECT_EQ(1, count_errno(&self->t[0], EEXIST));

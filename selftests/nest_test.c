@@ -560,7 +560,7 @@ TEST(wakeup_path_limits)
 							     sep_real(), d,
 							     limit[d - 1] + extra,
 							     last, &e[s]);
-				/* the kernel's side: the spec's limits */
+				/* the kernel's side: the documented limits */
 				if (last) {
 					EXPECT_EQ(extra ? -1 : 0, r[0]);
 				} else {

@@ -55,7 +55,7 @@ static int setup(struct __test_metadata *_metadata, FIXTURE_DATA(order) *self,
 	(void)_metadata;
 }
 
-/* Spec §2.5 (a)-(d): five ready items, maxevents 2, five calls. */
+/* epoll-semantics §2.5 (a)-(d): five ready items, maxevents 2, five calls. */
 TEST_F(order, worked_example_max2)
 {
 	static const char *const want[4][5] = {
@@ -122,7 +122,7 @@ TEST_F_TIMEOUT(order, sweep_64, 180)
 	sweep(_metadata, self, variant, 64);
 }
 
-/* Spec §2.5 (e): B drained before the call is dropped and not counted. */
+/* epoll-semantics §2.5 (e): B drained before the call is dropped and not counted. */
 TEST_F(order, drained_item_skipped)
 {
 	struct sep_call rec;

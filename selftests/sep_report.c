@@ -2,7 +2,7 @@
 /*
  * sep_report: the main job's side-by-side report.
  *
- * Runs the spec's worked examples (§2.5 (a)-(g)) and a few more scenarios
+ * Runs the worked examples (§2.5 (a)-(g)) and a few more scenarios
  * (many ready items > maxevents) on in-tree epoll and on the shadow, each
  * side with its own files.  For every call it prints the events returned by
  * both, then the shadow's ready list after the call (READY dump) next to the
@@ -385,16 +385,16 @@ static int build(struct scen *all)
 	struct step *st;
 	int i;
 
-	prologue(s, "a", "5 x LT, maxevents 2 (spec 2.5 a)", 5, SEP_EVENTFD, LT, 1, 5);
+	prologue(s, "a", "5 x LT, maxevents 2 (§2.5 a)", 5, SEP_EVENTFD, LT, 1, 5);
 	waits(s, 2, 4);
 	s++;
-	prologue(s, "b", "5 x ET, maxevents 2, then A again (spec 2.5 b)", 5,
+	prologue(s, "b", "5 x ET, maxevents 2, then A again (§2.5 b)", 5,
 		 SEP_EVENTFD, ET, 1, 5);
 	waits(s, 2, 4);
 	push(s, S_SIG, 0, 0);
 	waits(s, 2, 1);
 	s++;
-	prologue(s, "c", "5 x ONESHOT, maxevents 2, MOD re-arm (spec 2.5 c)", 5,
+	prologue(s, "c", "5 x ONESHOT, maxevents 2, MOD re-arm (§2.5 c)", 5,
 		 SEP_EVENTFD, OS, 1, 5);
 	waits(s, 2, 3);
 	push(s, S_SIG, 1, 0);
@@ -402,45 +402,45 @@ static int build(struct scen *all)
 	push(s, S_MOD, 0, EPOLLIN | EPOLLONESHOT);
 	waits(s, 2, 1);
 	s++;
-	prologue(s, "d", "mix LT ET ONESHOT LT ET, maxevents 2 (spec 2.5 d)", 5,
+	prologue(s, "d", "mix LT ET ONESHOT LT ET, maxevents 2 (§2.5 d)", 5,
 		 SEP_EVENTFD, MIX, 5, 5);
 	waits(s, 2, 4);
 	s++;
-	prologue(s, "e", "LT, B drained before the call (spec 2.5 e)", 5,
+	prologue(s, "e", "LT, B drained before the call (§2.5 e)", 5,
 		 SEP_EVENTFD, LT, 1, 5);
 	push(s, S_DRAIN, 1, 0);
 	waits(s, 2, 2);
 	s++;
-	prologue(s, "f1", "LT, EFAULT at slot 1, maxevents 3 (spec 2.5 f)", 5,
+	prologue(s, "f1", "LT, EFAULT at slot 1, maxevents 3 (§2.5 f)", 5,
 		 SEP_EVENTFD, LT, 1, 5);
 	push(s, S_WAITF, 3, 12);
 	waits(s, 5, 1);
 	s++;
-	prologue(s, "f2", "LT, EFAULT at slot 0 (spec 2.5 f)", 5, SEP_EVENTFD,
+	prologue(s, "f2", "LT, EFAULT at slot 0 (§2.5 f)", 5, SEP_EVENTFD,
 		 LT, 1, 5);
 	push(s, S_WAITF, 3, 0);
 	waits(s, 5, 1);
 	s++;
-	prologue(s, "f3", "ONESHOT, data of slot 0 faults (spec 2.5 f)", 5,
+	prologue(s, "f3", "ONESHOT, data of slot 0 faults (§2.5 f)", 5,
 		 SEP_EVENTFD, OS, 1, 5);
 	push(s, S_WAITF, 3, 4);
 	waits(s, 5, 1);
 	s++;
-	prologue(s, "g1", "LT, scan paused at slot 1; F G C A signalled (spec 2.5 g)",
+	prologue(s, "g1", "LT, scan paused at slot 1; F G C A signalled (§2.5 g)",
 		 7, SEP_EVENTFD, LT, 1, 5);
 	st = push(s, S_UFFD, 3, 0);
 	st->nsig = 4;
 	st->sig[0] = 5; st->sig[1] = 6; st->sig[2] = 2; st->sig[3] = 0;
 	waits(s, 3, 3);
 	s++;
-	prologue(s, "g2", "LT, as g1 with maxevents 5 (spec 2.5 g)", 7,
+	prologue(s, "g2", "LT, as g1 with maxevents 5 (§2.5 g)", 7,
 		 SEP_EVENTFD, LT, 1, 5);
 	st = push(s, S_UFFD, 5, 0);
 	st->nsig = 4;
 	st->sig[0] = 5; st->sig[1] = 6; st->sig[2] = 2; st->sig[3] = 0;
 	waits(s, 5, 2);
 	s++;
-	prologue(s, "g3", "ET, paused; F A D signalled (spec 2.5 g, ET)", 7,
+	prologue(s, "g3", "ET, paused; F A D signalled (§2.5 g, ET)", 7,
 		 SEP_EVENTFD, ET, 1, 5);
 	st = push(s, S_UFFD, 3, 0);
 	st->nsig = 3;

@@ -12,7 +12,7 @@
 
 enum sep_mode { MODE_LT, MODE_ET, MODE_ONESHOT, MODE_MIX };
 
-/* The registration mask of item i for a mode (MIX as spec §2.5 (d)). */
+/* The registration mask of item i for a mode (MIX as epoll-semantics §2.5 (d)). */
 static inline uint32_t sep_mode_events(int mode, int i)
 {
 	static const uint32_t mix[5] = {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Differential tests with synthetic sources (SHADOW_EPOLL_IOC_SOURCE): the
- * wakeup callback's mask filter (spec §3), every poll bit as source mask
+ * wakeup callback's mask filter (epoll-semantics §3), every poll bit as source mask
  * against every kind of interest mask, wakeup keys (0, inside, outside the
  * interest), and events raised in the middle of a scan by triggers, which
  * fill the overflow list in a known order.  Each side watches its own
@@ -164,7 +164,7 @@ TEST_F(bit, alone)
 		for (k = 0; k < 3; k++) {
 			sc = (struct scen){ 0, b, mode_list[m], OR, b, keys[k], 0 };
 			CHECK_SCEN(&sc, &rec);
-			/* Spec §3: a key inside the interest always queues. */
+			/* epoll-semantics §3: a key inside the interest always queues. */
 			EXPECT_EQ(1, rec.n);
 			if (rec.n == 1)
 				EXPECT_EQ(b, rec.events[0]);
@@ -258,7 +258,7 @@ TEST_F(bit, key_filter)
 
 			CHECK_SCEN(&sc, &rec);
 			/*
-			 * Spec §3: queued if the key is 0 or meets the interest
+			 * epoll-semantics §3: queued if the key is 0 or meets the interest
 			 * (which always holds ERR|HUP).
 			 */
 			EXPECT_EQ(!key || (key & (b | EPOLLERR | EPOLLHUP)) ? 1 : 0,
