@@ -116,6 +116,38 @@ static void show_tasks(pid_t pid)
  * signal if killed, or -1 if it did not end (then it is killed; a child in
  * D state survives that and is left behind).
  */
+/* One thread of a child: its function and argument. */
+struct cy_thread {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+/*
+ * Runs the n threads for ms milliseconds, then sets *stop and joins them.
+ * Returns 0, or -1 if a thread could not be started (those started are
+ * stopped and joined all the same).
+ */
+static int run_threads(const struct cy_thread *t, int n, atomic_bool *stop,
+		       int ms)
+{
+	pthread_t th[4];
+	int i, started = 0;
+	double t0;
+
+	for (i = 0; i < n && i < 4; i++) {
+		if (pthread_create(&th[i], NULL, t[i].fn, t[i].arg))
+			break;
+		started++;
+	}
+	t0 = shep_now_ms();
+	while (started == n && shep_now_ms() - t0 < ms)
+		usleep(50000);
+	atomic_store(stop, true);
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	return started == n ? 0 : -1;
+}
+
 static int run_bounded(int (*fn)(void), int secs)
 {
 	double t0 = shep_now_ms();
@@ -145,6 +177,19 @@ static int run_bounded(int (*fn)(void), int secs)
 }
 
 /* ------------------------------------------------------------------ */
+
+/*
+ * A test whose NAME_child() runs in a bounded child: -1 is a hang (the
+ * topology in WHAT), anything but 0 a failed setup.
+ */
+#define CHILD_TEST(name, what)						\
+	TEST(name)							\
+	{								\
+		int rc = run_bounded(name##_child, CHILD_TIMEOUT);	\
+									\
+		EXPECT_NE(-1, rc) TH_LOG("%s", what);			\
+		EXPECT_EQ(0, rc) TH_LOG("child exit %d", rc);		\
+	}
 
 TEST(fifo_named_eventpoll)
 {
@@ -221,11 +266,34 @@ TEST(fifo_named_eventpoll)
 	rmdir(dir);
 }
 
-TEST(poll_through_real)
+/*
+ * epoll_wait(top[0]) in-tree and the same wait on the instance top[1], both
+ * with timeout 0: 0 if in-tree gives one event and the shadow the same
+ * result and bytes.
+ */
+static int wait_both(const int top[2], const char *what)
 {
 	struct epoll_event ev[2][4];
+	int ret[2], err[2];
+
+	memset(ev, 0xa5, sizeof(ev));
+	errno = 0;
+	ret[0] = epoll_wait(top[0], ev[0], 4, 0);
+	err[0] = errno;
+	errno = 0;
+	ret[1] = sep_shadow()->wait(top[1], ev[1], 4, 0);
+	err[1] = errno;
+	if (ret[0] != 1)
+		printf("# %s: in-tree returned %d (errno %d), expected 1\n",
+		       what, ret[0], err[0]);
+	return (ret[0] != 1) | sep_cmp_result(what, ret[0], err[0], ret[1], err[1]) |
+	       sep_cmp_bytes(what, ev[0], ev[1], sizeof(ev[0]));
+}
+
+TEST(poll_through_real)
+{
 	struct pollfd pf[2];
-	int efd[2], r[2], top[2], ret[2], err[2], i;
+	int efd[2], r[2], top[2], ret[2], i;
 
 	for (i = 0; i < 2; i++) {
 		efd[i] = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -254,16 +322,7 @@ TEST(poll_through_real)
 		TH_LOG("poll: in-tree epoll over R gives %#x, the instance %#x",
 		       pf[0].revents, pf[1].revents);
 
-	memset(ev, 0xa5, sizeof(ev));
-	errno = 0;
-	ret[0] = epoll_wait(top[0], ev[0], 4, 0);
-	err[0] = errno;
-	errno = 0;
-	ret[1] = sep_shadow()->wait(top[1], ev[1], 4, 0);
-	err[1] = errno;
-	EXPECT_EQ(1, ret[0]);
-	EXPECT_EQ(0, sep_cmp_result("wait after poll", ret[0], err[0], ret[1], err[1]));
-	EXPECT_EQ(0, sep_cmp_bytes("wait after poll", ev[0], ev[1], sizeof(ev[0])));
+	EXPECT_EQ(0, wait_both(top, "wait after poll"));
 
 	/* again with the readiness arriving after the ADD (a wakeup of R) */
 	for (i = 0; i < 2; i++) {
@@ -279,16 +338,7 @@ TEST(poll_through_real)
 	EXPECT_EQ(pf[0].revents, pf[1].revents)
 		TH_LOG("poll after a wakeup: in-tree %#x, the instance %#x",
 		       pf[0].revents, pf[1].revents);
-	memset(ev, 0xa5, sizeof(ev));
-	errno = 0;
-	ret[0] = epoll_wait(top[0], ev[0], 4, 0);
-	err[0] = errno;
-	errno = 0;
-	ret[1] = sep_shadow()->wait(top[1], ev[1], 4, 0);
-	err[1] = errno;
-	EXPECT_EQ(1, ret[0]);
-	EXPECT_EQ(0, sep_cmp_result("wait after a wakeup", ret[0], err[0], ret[1], err[1]));
-	EXPECT_EQ(0, sep_cmp_bytes("wait after a wakeup", ev[0], ev[1], sizeof(ev[0])));
+	EXPECT_EQ(0, wait_both(top, "wait after a wakeup"));
 
 	for (i = 0; i < 2; i++) {
 		close(top[i]);
@@ -342,8 +392,9 @@ static int mutex_cycle_child(void)
 {
 	const struct sep_backend *sh = sep_shadow();
 	int r2 = epoll_create1(EPOLL_CLOEXEC);
-	pthread_t th[3];
-	double t0;
+	const struct cy_thread th[] = {
+		{ mc_mod, NULL }, { mc_wait, NULL }, { mc_write, NULL },
+	};
 
 	mc_e2 = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	mc_r = epoll_create1(EPOLL_CLOEXEC);
@@ -359,30 +410,15 @@ static int mutex_cycle_child(void)
 		return 4;
 	if (rctl(r2, EPOLL_CTL_ADD, mc_s1, EPOLLIN, 6))
 		return 5;
-	if (pthread_create(&th[0], NULL, mc_mod, NULL) ||
-	    pthread_create(&th[1], NULL, mc_wait, NULL) ||
-	    pthread_create(&th[2], NULL, mc_write, NULL))
+	if (run_threads(th, 3, &mc_stop, 3000))
 		return 6;
-	t0 = shep_now_ms();
-	while (shep_now_ms() - t0 < 3000)
-		usleep(50000);
-	atomic_store(&mc_stop, true);
-	pthread_join(th[0], NULL);
-	pthread_join(th[1], NULL);
-	pthread_join(th[2], NULL);
 	printf("# mutex_cycle: %lu MODs, %lu waits, %lu writes\n",
 	       atomic_load(&mc_iter[0]), atomic_load(&mc_iter[1]),
 	       atomic_load(&mc_iter[2]));
 	return 0;
 }
 
-TEST(mutex_cycle)
-{
-	int rc = run_bounded(mutex_cycle_child, CHILD_TIMEOUT);
-
-	EXPECT_NE(-1, rc) TH_LOG("S2{S1,e2} S1{R} R{S2} R2{S1}: the child hung (deadlock)");
-	EXPECT_EQ(0, rc) TH_LOG("child exit %d", rc);
-}
+CHILD_TEST(mutex_cycle, "S2{S1,e2} S1{R} R{S2} R2{S1}: the child hung (deadlock)");
 
 /* ------------------------------------------------------------ wake_cycle */
 
@@ -430,13 +466,7 @@ static int wake_cycle_child(void)
 	return 0;
 }
 
-TEST(wake_cycle)
-{
-	int rc = run_bounded(wake_cycle_child, CHILD_TIMEOUT);
-
-	EXPECT_NE(-1, rc) TH_LOG("S1{e,R} S2{S1} R{S2}: the child hung (lockup or deadlock)");
-	EXPECT_EQ(0, rc) TH_LOG("child exit %d", rc);
-}
+CHILD_TEST(wake_cycle, "S1{e,R} S2{S1} R{S2}: the child hung (lockup or deadlock)");
 
 /* ----------------------------------------------------------- chain_race */
 
@@ -483,8 +513,9 @@ static void *cr_thread(void *p)
 /* No cycle: S2 watches S1, S1 watches R and the pipe, R watches the pipe. */
 static int chain_race_child(void)
 {
-	pthread_t th[2];
-	double t0;
+	const struct cy_thread th[] = {
+		{ cr_thread, (void *)1UL }, { cr_thread, (void *)2UL },
+	};
 
 	cr_r = epoll_create1(EPOLL_CLOEXEC);
 	cr_s1 = sep_shadow()->create(EPOLL_CLOEXEC);
@@ -497,25 +528,10 @@ static int chain_race_child(void)
 	    sctl(cr_s1, EPOLL_CTL_ADD, cr_p[0], EPOLLIN | EPOLLET | EPOLLONESHOT, 3) ||
 	    sctl(cr_s2, EPOLL_CTL_ADD, cr_s1, EPOLLIN, 4))
 		return 3;
-	if (pthread_create(&th[0], NULL, cr_thread, (void *)1UL) ||
-	    pthread_create(&th[1], NULL, cr_thread, (void *)2UL))
-		return 4;
-	t0 = shep_now_ms();
-	while (shep_now_ms() - t0 < 3000)
-		usleep(50000);
-	atomic_store(&cr_stop, true);
-	pthread_join(th[0], NULL);
-	pthread_join(th[1], NULL);
-	return 0;
+	return run_threads(th, 2, &cr_stop, 3000) ? 4 : 0;
 }
 
-TEST(chain_race)
-{
-	int rc = run_bounded(chain_race_child, CHILD_TIMEOUT);
-
-	EXPECT_NE(-1, rc) TH_LOG("S2{S1} S1{R,pipe} R{pipe}, no cycle: the child hung");
-	EXPECT_EQ(0, rc) TH_LOG("child exit %d", rc);
-}
+CHILD_TEST(chain_race, "S2{S1} S1{R,pipe} R{pipe}, no cycle: the child hung");
 
 /* ---------------------------------------------------------- sandwich_mod */
 
@@ -570,8 +586,9 @@ static void *sw_wait(void *p)
 static int sandwich_mod_child(void)
 {
 	int e = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
-	pthread_t th[3];
-	double t0;
+	const struct cy_thread th[] = {
+		{ sw_mod, NULL }, { sw_wait, NULL }, { sw_io, NULL },
+	};
 
 	sw_r1 = epoll_create1(EPOLL_CLOEXEC);
 	sw_s0 = sep_shadow()->create(EPOLL_CLOEXEC);
@@ -588,27 +605,10 @@ static int sandwich_mod_child(void)
 	    sctl(sw_s0, EPOLL_CTL_ADD, dup(sw_r1), EPOLLIN, 7))
 		return 3;
 	sw_e = e;
-	if (pthread_create(&th[0], NULL, sw_mod, NULL) ||
-	    pthread_create(&th[1], NULL, sw_wait, NULL) ||
-	    pthread_create(&th[2], NULL, sw_io, NULL))
-		return 4;
-	t0 = shep_now_ms();
-	while (shep_now_ms() - t0 < 3000)
-		usleep(50000);
-	atomic_store(&sw_stop, true);
-	pthread_join(th[0], NULL);
-	pthread_join(th[1], NULL);
-	pthread_join(th[2], NULL);
-	return 0;
+	return run_threads(th, 3, &sw_stop, 3000) ? 4 : 0;
 }
 
-TEST(sandwich_mod)
-{
-	int rc = run_bounded(sandwich_mod_child, CHILD_TIMEOUT);
-
-	EXPECT_NE(-1, rc) TH_LOG("S0{R1} R1{S2,e} S2{e}, no cycle, MOD(R1,S2) || WAIT(S0): the child hung");
-	EXPECT_EQ(0, rc) TH_LOG("child exit %d", rc);
-}
+CHILD_TEST(sandwich_mod, "S0{R1} R1{S2,e} S2{e}, no cycle, MOD(R1,S2) || WAIT(S0): the child hung");
 
 /*
  * Two CPUs entering one cycle at different points (found by review): S1
@@ -638,8 +638,9 @@ static int two_cpu_cycle_child(void)
 	const struct sep_backend *sh = sep_shadow();
 	int r = epoll_create1(EPOLL_CLOEXEC);
 	int s1 = sh->create(EPOLL_CLOEXEC), s2 = sh->create(EPOLL_CLOEXEC);
-	pthread_t t[2];
-	long i;
+	const struct cy_thread th[] = {
+		{ ab_write, (void *)0L }, { ab_write, (void *)1L },
+	};
 
 	ab_e[0] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ab_e[1] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -652,23 +653,10 @@ static int two_cpu_cycle_child(void)
 		return 3;
 	if (rctl(r, EPOLL_CTL_ADD, s2, EPOLLIN, 4) && errno != ELOOP)
 		return 4;
-	for (i = 0; i < 2; i++)
-		if (pthread_create(&t[i], NULL, ab_write, (void *)i))
-			return 5;
-	sleep(3);
-	atomic_store(&ab_stop, true);
-	for (i = 0; i < 2; i++)
-		pthread_join(t[i], NULL);
-	return 0;
+	return run_threads(th, 2, &ab_stop, 3000) ? 5 : 0;
 }
 
-TEST(two_cpu_cycle)
-{
-	int rc = run_bounded(two_cpu_cycle_child, CHILD_TIMEOUT);
-
-	EXPECT_NE(-1, rc) TH_LOG("S1{R,e1} S2{S1} R{S2,e2}, two writers: the child hung");
-	EXPECT_EQ(0, rc) TH_LOG("child exit %d", rc);
-}
+CHILD_TEST(two_cpu_cycle, "S1{R,e1} S2{S1} R{S2,e2}, two writers: the child hung");
 
 /*
  * A real epoll ADD racing a wakeup (found by review): S0 watches S1, S1
@@ -705,7 +693,9 @@ static int real_add_race_child(void)
 {
 	const struct sep_backend *sh = sep_shadow();
 	int s0 = sh->create(EPOLL_CLOEXEC);
-	pthread_t a, b;
+	const struct cy_thread th[] = {
+		{ fr_write, NULL }, { fr_toggle, NULL },
+	};
 
 	fr_s1 = sh->create(EPOLL_CLOEXEC);
 	fr_r = epoll_create1(EPOLL_CLOEXEC);
@@ -716,22 +706,9 @@ static int real_add_race_child(void)
 	    sctl(fr_s1, EPOLL_CTL_ADD, fr_r, EPOLLIN, 2) ||
 	    rctl(fr_r, EPOLL_CTL_ADD, fr_e, EPOLLIN, 3))
 		return 3;
-	if (pthread_create(&a, NULL, fr_write, NULL) ||
-	    pthread_create(&b, NULL, fr_toggle, NULL))
-		return 5;
-	sleep(3);
-	atomic_store(&fr_stop, true);
-	pthread_join(a, NULL);
-	pthread_join(b, NULL);
-	return 0;
+	return run_threads(th, 2, &fr_stop, 3000) ? 5 : 0;
 }
 
-TEST(real_add_race)
-{
-	int rc = run_bounded(real_add_race_child, CHILD_TIMEOUT);
-
-	EXPECT_NE(-1, rc) TH_LOG("S0{S1} S1{R} R{e}, ADD/DEL of S1 in R racing writes: the child hung");
-	EXPECT_EQ(0, rc) TH_LOG("child exit %d", rc);
-}
+CHILD_TEST(real_add_race, "S0{S1} S1{R} R{e}, ADD/DEL of S1 in R racing writes: the child hung");
 
 SEP_REQUIRE_SHADOW_MAIN

@@ -149,12 +149,8 @@ static void fail(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (atomic_fetch_add(&failures, 1) >= 20)
-		return;
 	va_start(ap, fmt);
-	fprintf(stderr, "fuzz: FAIL: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	rel_vreport(atomic_fetch_add(&failures, 1), "fuzz", fmt, ap);
 	va_end(ap);
 }
 

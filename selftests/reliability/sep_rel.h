@@ -8,6 +8,7 @@
 #define SEP_REL_H
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,6 +23,30 @@
 
 #include "libshadow_epoll.h"
 #include "shep_util.h"
+
+/* errno e is one of the (zero-terminated) list ok. */
+static inline bool rel_err_in(int e, const int *ok)
+{
+	for (; *ok; ok++)
+		if (e == *ok)
+			return true;
+	return false;
+}
+
+/*
+ * One failure, the nth (from 0) of its program: the first 20 are printed to
+ * stderr as "TAG: FAIL: ...".
+ */
+static inline void rel_vreport(long nth, const char *tag, const char *fmt,
+			       va_list ap)
+{
+	if (nth >= 20)
+		return;
+	fprintf(stderr, "%s: FAIL: ", tag);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 
 /* xorshift64*: per thread, seeded explicitly so runs can be replayed. */
 static inline uint64_t rel_rand(uint64_t *s)

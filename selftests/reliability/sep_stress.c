@@ -89,30 +89,16 @@ static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void fail(const char *fmt, ...)
 {
 	va_list ap;
-	int n = atomic_fetch_add(&errors, 1);
 
-	if (n >= 20)
-		return;
 	va_start(ap, fmt);
-	fprintf(stderr, "stress: FAIL: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	rel_vreport(atomic_fetch_add(&errors, 1), "stress", fmt, ap);
 	va_end(ap);
-}
-
-/* errno must be one of the (zero-terminated) list. */
-static bool err_in(int e, const int *ok)
-{
-	for (; *ok; ok++)
-		if (e == *ok)
-			return true;
-	return false;
 }
 
 #define CHECK(call, what, ...) do {					\
 	static const int ok_[] = { __VA_ARGS__, 0 };			\
 	atomic_fetch_add_explicit(&ops, 1, memory_order_relaxed);	\
-	if ((call) < 0 && !err_in(errno, ok_))				\
+	if ((call) < 0 && !rel_err_in(errno, ok_))				\
 		fail("%s: unexpected errno %d (%s) at line %d", what,	\
 		     errno, strerror(errno), __LINE__);			\
 } while (0)

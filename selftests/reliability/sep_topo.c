@@ -145,21 +145,9 @@ static void odd(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (atomic_fetch_add(&S->odd, 1) >= 20)
-		return;
 	va_start(ap, fmt);
-	fprintf(stderr, "topo: FAIL: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	rel_vreport(atomic_fetch_add(&S->odd, 1), "topo", fmt, ap);
 	va_end(ap);
-}
-
-static bool err_in(int e, const int *ok)
-{
-	for (; *ok; ok++)
-		if (e == *ok)
-			return true;
-	return false;
 }
 
 /* fds are closed and re-created under the other threads' feet: a stale fd
@@ -389,7 +377,7 @@ static int __add_edge(int t, int u, int v, uint32_t mask, bool use_dup,
 		} else if (cyc && e == ELOOP) {
 			atomic_fetch_add(&S->rt_cyc_refused, 1);
 		}
-		if (!err_in(e, ctl_ok))
+		if (!rel_err_in(e, ctl_ok))
 			odd("ADD %d -> %d (fd %d -> %d, %#x): errno %d (%s)",
 			    u, v, ufd, vfd, mask, e, strerror(e));
 	}
@@ -583,7 +571,7 @@ static void one_op(int t, uint64_t *s)
 		r = do_ctl(kind_of(u), fd, EPOLL_CTL_MOD, fd2, mask, 0);
 		if (r == 0 && (atomic_load(&S->edge[u][v]) & EDGE_ON))
 			atomic_store(&S->edge[u][v], mask | EDGE_ON);
-		else if (r < 0 && !err_in(errno, ctl_ok))
+		else if (r < 0 && !rel_err_in(errno, ctl_ok))
 			odd("MOD %d -> %d: %s", u, v, strerror(errno));
 		done_op(t);
 		return;
@@ -599,7 +587,7 @@ static void one_op(int t, uint64_t *s)
 		r = do_ctl(kind_of(u), fd, EPOLL_CTL_DEL, fd2, 0, 0);
 		if (r == 0)
 			atomic_store(&S->edge[u][v], 0);
-		else if (!err_in(errno, ctl_ok))
+		else if (!rel_err_in(errno, ctl_ok))
 			odd("DEL %d -> %d: %s", u, v, strerror(errno));
 		gunlock();
 		done_op(t);
@@ -613,7 +601,7 @@ static void one_op(int t, uint64_t *s)
 		fd = atomic_load(&S->n[u].fd);
 		note(t, OP_WAIT, u, to, 0, fd, -1);
 		r = do_wait(kind_of(u), fd, 1 + (int)rel_below(s, 8), to);
-		if (r < 0 && !err_in(errno, wait_ok))
+		if (r < 0 && !rel_err_in(errno, wait_ok))
 			odd("wait %d (fd %d): %s", u, fd, strerror(errno));
 		atomic_fetch_add(&S->waits, 1);
 		if (r > 0)
@@ -717,7 +705,7 @@ static void one_op(int t, uint64_t *s)
 			note(t, OP_WRITE, v, -1, 0, fd, -1);
 			r = (int)write(fd, "x", 1);
 		}
-		if (r < 0 && !err_in(errno, io_ok))
+		if (r < 0 && !rel_err_in(errno, io_ok))
 			odd("write leaf %d: %s", v, strerror(errno));
 		done_op(t);
 		return;
@@ -729,7 +717,7 @@ static void one_op(int t, uint64_t *s)
 		fd = atomic_load(&S->n[v].fd);
 		note(t, OP_READ, v, -1, 0, fd, -1);
 		r = (int)read(fd, buf, kind_of(v) == K_EFD ? 8 : (int)sizeof(buf));
-		if (r < 0 && !err_in(errno, io_ok))
+		if (r < 0 && !rel_err_in(errno, io_ok))
 			odd("read leaf %d: %s", v, strerror(errno));
 		done_op(t);
 		return;
@@ -745,7 +733,7 @@ static void one_op(int t, uint64_t *s)
 		note(t, OP_DUMP, u, -1, 0, fd, -1);
 		r = rel_below(s, 2) ? shep_ready(fd, ent.r, 16, NULL) :
 				      shep_interest(fd, ent.i, 16);
-		if (r < 0 && !err_in(errno, wait_ok))
+		if (r < 0 && !rel_err_in(errno, wait_ok))
 			odd("dump %d (fd %d): %s", u, fd, strerror(errno));
 		done_op(t);
 	}
