@@ -47,20 +47,36 @@
 #define fd_file(f)	((f).file)
 #endif
 
+/*
+ * From 6.13 a file's count is a file_ref_t (f_ref) instead of an
+ * atomic_long_t (f_count).
+ */
+#define SEP_HAS_FILE_REF \
+	(KERNEL_VERSION(6, 13, 0) <= SEP_KVER)
+
 /* Pin a file whose count may already have dropped to zero. */
 static inline bool sep_file_tryget(struct file *file)
 {
+#if SEP_HAS_FILE_REF
+	return file_ref_get(&file->f_ref);
+#else
 	return atomic_long_inc_not_zero(&file->f_count);
+#endif
 }
 
 /*
  * Drop a reference that cannot be the last one in the common case without
- * an out-of-line call: only the final reference goes through fput().
+ * an out-of-line call: only the final reference goes through fput().  A
+ * file_ref_t has no "drop unless last", so from 6.13 it is fput() always.
  */
 static inline void sep_fput(struct file *file)
 {
+#if SEP_HAS_FILE_REF
+	fput(file);
+#else
 	if (!atomic_long_add_unless(&file->f_count, -1, 1))
 		fput(file);
+#endif
 }
 
 /*
