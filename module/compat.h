@@ -29,6 +29,18 @@
 	(KERNEL_VERSION(6, 15, 0) <= SEP_KVER)
 
 /*
+ * ep_poll()'s sleep.  From 6.14 a deadline that has already passed ends the
+ * wait without arming a timer (ep_schedule_timeout(); its fixed form is from
+ * 6.15 and in stable).  From 7.3 the timer slack of each sleep is computed
+ * from the time left at that sleep; before, once from the whole timeout at
+ * entry (7.2.12 still does that).
+ */
+#define SEP_SKIP_EXPIRED_SLEEP \
+	(KERNEL_VERSION(6, 14, 0) <= SEP_KVER)
+#define SEP_SLACK_PER_SLEEP \
+	(KERNEL_VERSION(7, 3, 0) <= SEP_KVER)
+
+/*
  * EPIOCSPARAMS/EPIOCGPARAMS exist from 6.9; before that an epoll fd has no
  * ioctl at all (ENOTTY), after it unknown commands give EINVAL.
  */

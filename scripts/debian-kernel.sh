@@ -76,14 +76,15 @@ dk_apt_opts() { # SUITE
 	local d=$DK_CACHE/apt/$1
 	DK_APT=(-o "Dir::Etc::sourcelist=$d/sources.list" -o Dir::Etc::sourceparts=-
 		-o "Dir::State::Lists=$d/lists" -o "Dir::Cache=$d/cache"
-		-o Dir::State::status=/dev/null -o Dir::Etc::preferencesparts=-
+		-o Dir::State::status=/dev/null -o "Dir::Etc::preferences=$d/preferences"
+		-o "Dir::Etc::preferencesparts=$d/preferences.d"
 		-o APT::Architecture=amd64 -o APT::Sandbox::User=root -q)
 }
 
 # Refresh the package lists of SUITE when older than SEP_APT_MAX_AGE minutes.
 dk_update() { # SUITE
 	local d=$DK_CACHE/apt/$1
-	mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/preferences.d"
 	dk_apt_opts "$1"
 	if [[ -z $(find "$d/updated" -mmin "-${SEP_APT_MAX_AGE:-1440}" 2>/dev/null) ]]; then
 		echo "deb [signed-by=$DK_KEYRING] $(dk_mirror) $1 main" >"$d/sources.list"
