@@ -18,7 +18,7 @@
 # kernels.
 
 sep_kernel() {
-	local sel=${1:?usage: sep_kernel 6.1|6.12|7|7.3|KVER} img k v out
+	local sel=${1:?usage: sep_kernel 6.1|6.12|7|7.3|KVER} img var val out
 	KROOT=
 	if [[ -e /boot/vmlinuz-$sel ]]; then
 		img=/boot/vmlinuz-$sel
@@ -27,9 +27,9 @@ sep_kernel() {
 	fi
 	if [[ -z $img && $sel =~ ^([7-9]|[1-9][0-9]+)(\.|$) ]]; then
 		out=$("$(dirname "${BASH_SOURCE[0]}")/debian-kernel.sh" fetch "$sel") || return 1
-		while IFS='=' read -r k v; do
-			case $k in
-			KVER | KIMG | KDIR | KROOT) printf -v "$k" '%s' "$v" ;;
+		while IFS="=" read -r var val; do
+			case $var in
+			KVER | KIMG | KDIR | KROOT) printf -v "$var" "%s" "$val" ;;
 			esac
 		done <<<"$out"
 		export KVER KIMG KDIR KROOT
