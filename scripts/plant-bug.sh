@@ -70,7 +70,9 @@ for bug in "$@"; do
 	mkdir -p "$out"
 	cp -r Kbuild Kconfig module include "$out/"
 	plant "$bug" "$out/module/scan.c"
-	make -s -C "$KDIR" M="$out" CONFIG_SHADOW_EPOLL=m -j"$(nproc)" modules >"$out/build.log" 2>&1 || {
+	mk=(make)
+	[[ -z ${KROOT:-} ]] || mk=("$REPO/scripts/debian-kernel.sh" make "$KROOT") # 7.x: its build root
+	"${mk[@]}" -s -C "${KDIR#"${KROOT:-}"}" M="$out" CONFIG_SHADOW_EPOLL=m -j"$(nproc)" modules >"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2
 		echo "plant-bug.sh: $bug: build failed" >&2
 		exit 1
