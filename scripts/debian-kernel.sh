@@ -162,10 +162,14 @@ dk_root() { # KVER SUITE
 		rm -rf "$tmp"
 		t0=$(date +%s)
 		echo "debian-kernel.sh: creating the $2 build root (mmdebstrap, a few minutes)" >&2
-		local lists=("deb $mirror $base main")
+		local lists=("deb $mirror $base main") opts=(--aptopt='Acquire::Languages "none"')
 		[[ $base != "$2" ]] && lists+=("deb $mirror $2 main")
+		# mmdebstrap ignores the host's apt.conf: carry over a host that
+		# accepts Release files past their Valid-Until (a frozen mirror).
+		[[ $(apt-config shell v Acquire::Check-Valid-Until) == *false* ]] &&
+			opts+=(--aptopt='Acquire::Check-Valid-Until "false"')
 		mmdebstrap --variant=buildd --include="$DK_ROOT_PKGS,linux-headers-$1" \
-			--aptopt='Acquire::Languages "none"' --dpkgopt='path-exclude=/usr/share/doc/*' \
+			"${opts[@]}" --dpkgopt='path-exclude=/usr/share/doc/*' \
 			--dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
 			"$base" "$tmp" "${lists[@]}" >&2 || dk_die "mmdebstrap failed"
 		echo "$(($(date +%s) - t0))" >"$tmp/.seconds"
