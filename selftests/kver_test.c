@@ -110,14 +110,17 @@ TEST(setattr_on_epoll_fd)
 
 /*
  * An LT eventfd made readable and drained again 20 ms before the end of a
- * 2 s timeout wakes the waiter, which finds nothing and sleeps again.  With
- * the slack taken once from the whole timeout (0.1%: 2 ms) the wait ends
- * about 2 ms late; from the time left (20 ms: the 50 us floor) it ends on
- * time.  Classified by the smaller lateness of two rounds.
+ * 3 s timeout wakes the waiter, which finds nothing and sleeps again.  With
+ * the slack taken once from the whole timeout (0.1%: 3 ms) the wait ends up
+ * to 3 ms late (at the end of the range unless another timer interrupt comes
+ * first); from the time left (20 ms: the 50 us floor) it ends on time.
+ * Classified by the median lateness of three rounds (one early expiry or one
+ * emulator stall does not decide).
  */
-#define SLACK_TIMEOUT_MS	2000
+#define SLACK_TIMEOUT_MS	3000
 #define SLACK_POKE_MS		(SLACK_TIMEOUT_MS - 20)
-#define SLACK_LATE_MS		1.0
+#define SLACK_LATE_MS		1.5
+#define SLACK_ROUNDS		3
 
 static void *slack_poke(void *arg)
 {
@@ -133,15 +136,15 @@ static void *slack_poke(void *arg)
 static double slack_late_ms(struct __test_metadata *_metadata,
 			    const struct sep_backend *b)
 {
-	double best = 1e9;
-	int round;
+	double late[SLACK_ROUNDS], t;
+	int round, i;
 
-	for (round = 0; round < 2; round++) {
+	for (round = 0; round < SLACK_ROUNDS; round++) {
 		struct epoll_event ev = { .events = EPOLLIN }, out;
 		int ep = b->create(0), efd = eventfd(0, 0), n;
 		pthread_t t;
 		void *pr;
-		double t0, late;
+		double t0;
 
 		EXPECT_LE(0, ep);
 		EXPECT_LE(0, efd);
@@ -149,16 +152,21 @@ static double slack_late_ms(struct __test_metadata *_metadata,
 		EXPECT_EQ(0, pthread_create(&t, NULL, slack_poke, &efd));
 		t0 = sep_now_ms();
 		n = b->wait(ep, &out, 1, SLACK_TIMEOUT_MS);
-		late = sep_now_ms() - t0 - SLACK_TIMEOUT_MS;
+		late[round] = sep_now_ms() - t0 - SLACK_TIMEOUT_MS;
 		pthread_join(t, &pr);
 		EXPECT_EQ(NULL, pr);
 		EXPECT_EQ(0, n);
-		if (late < best)
-			best = late;
 		b->close(ep);
 		close(efd);
 	}
-	return best;
+	for (round = 1; round < SLACK_ROUNDS; round++)	/* insertion sort */
+		for (i = round; i > 0 && late[i - 1] > late[i]; i--) {
+			t = late[i];
+			late[i] = late[i - 1];
+			late[i - 1] = t;
+		}
+	TH_LOG("%s late: %.2f %.2f %.2f ms", b->name, late[0], late[1], late[2]);
+	return late[SLACK_ROUNDS / 2];
 }
 
 TEST(slack_after_spurious_wakeup)
@@ -168,7 +176,7 @@ TEST(slack_after_spurious_wakeup)
 
 	for (s = 0; s < 2; s++)
 		late[s] = slack_late_ms(_metadata, side(s));
-	TH_LOG("late: in-tree %.2f ms, shadow %.2f ms (threshold %.1f)",
+	TH_LOG("median late: in-tree %.2f ms, shadow %.2f ms (threshold %.1f)",
 	       late[0], late[1], SLACK_LATE_MS);
 	if (kver <= 702)
 		EXPECT_LE(SLACK_LATE_MS, late[0]);
