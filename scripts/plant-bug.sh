@@ -6,7 +6,7 @@
 # run sep_fuzz on several seeds.  Every seed must find a divergence within
 # --max-time seconds and minimise it to at most --max-ops ops.
 #
-#   scripts/plant-bug.sh [--kernel 6.1|6.12] [--seeds "1 2 3"] [--max-time S]
+#   scripts/plant-bug.sh [--kernel 6.1|6.12|7] [--seeds "1 2 3"] [--max-time S]
 #                        [--max-ops N] BUG...
 #
 # BUG is one of
