@@ -87,12 +87,16 @@ dk_update() { # SUITE
 	mkdir -p "$d/lists/partial" "$d/cache/archives/partial" "$d/preferences.d"
 	dk_apt_opts "$1"
 	if [[ -z $(find "$d/updated" -mmin "-${SEP_APT_MAX_AGE:-1440}" 2>/dev/null) ]]; then
+		[[ ! -f $d/sources.list ]] || cp "$d/sources.list" "$d/sources.list.old"
 		echo "deb [signed-by=$DK_KEYRING] $(dk_mirror) $1 main" >"$d/sources.list"
 		echo "debian-kernel.sh: apt-get update ($1)" >&2
-		if apt-get "${DK_APT[@]}" update >"$d/update.log" 2>&1; then
+		if apt-get "${DK_APT[@]}" update >"$d/update.log" 2>&1 &&
+			! grep -q '^[EW]: ' "$d/update.log"; then
 			touch "$d/updated"
 		else
+			# offline: keep the lists (and the sources they belong to)
 			echo "debian-kernel.sh: apt-get update for $1 failed, using the lists already there" >&2
+			[[ ! -f $d/sources.list.old ]] || mv "$d/sources.list.old" "$d/sources.list"
 		fi
 	fi
 }
