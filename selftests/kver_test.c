@@ -111,16 +111,17 @@ TEST(setattr_on_epoll_fd)
 
 /*
  * An LT eventfd made readable and drained again 20 ms before the end of a
- * 3 s timeout wakes the waiter, which finds nothing and sleeps again.  With
- * the slack taken once from the whole timeout (0.1%: 3 ms) the wait ends up
- * to 3 ms late (at the end of the range unless another timer interrupt comes
- * first); from the time left (20 ms: the 50 us floor) it ends on time.
- * Classified by the median lateness of three rounds (one early expiry or one
- * emulator stall does not decide).
+ * 2 s timeout wakes the waiter, which finds nothing and sleeps again.  The
+ * test runs at nice 19, where select_estimate_accuracy() takes 0.5% of the
+ * time instead of 0.1%: with the slack taken once from the whole timeout
+ * (10 ms) the wait ends up to 10 ms late (at the end of the range unless
+ * another timer interrupt comes first); from the time left (20 ms: 100 us)
+ * it ends on time.  Classified by the median lateness of three rounds, so
+ * that one early expiry or one emulator stall does not decide.
  */
-#define SLACK_TIMEOUT_MS	3000
+#define SLACK_TIMEOUT_MS	2000
 #define SLACK_POKE_MS		(SLACK_TIMEOUT_MS - 20)
-#define SLACK_LATE_MS		1.5
+#define SLACK_LATE_MS		5.0
 #define SLACK_ROUNDS		3
 
 static double mono_ms(void)
@@ -183,6 +184,8 @@ TEST(slack_after_spurious_wakeup)
 	double late[2];
 	int s, kver = sep_kver();
 
+	errno = 0;
+	ASSERT_EQ(19, nice(19) + (errno ? 1000 : 0));	/* in the test's own child */
 	for (s = 0; s < 2; s++)
 		late[s] = slack_late_ms(_metadata, side(s));
 	TH_LOG("median late: in-tree %.2f ms, shadow %.2f ms (threshold %.1f)",
