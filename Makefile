@@ -29,8 +29,9 @@
 # Variables:
 #   KDIR=DIR     kernel build tree for "make modules"
 #                (default: /lib/modules/$(uname -r)/build, else Debian's KERNEL)
-#   KERNEL=SEL   kernel for run/vm: 6.1 (default), 6.12, a release string, or
-#                the path of a bzImage
+#   KERNEL=SEL   kernel for run/vm: 6.1 (default), 6.12, 7 or 7.3 (Debian's
+#                newest 7.x / 7.3.x, fetched: scripts/debian-kernel.sh), a
+#                release string, or the path of a bzImage
 #   CMD='...'    shell command for "make vm"
 #   ARGS='...'   arguments for sep_report in "make run"
 # Environment: SHADOW_EPOLL_KVM=1 (KVM instead of TCG), SHADOW_EPOLL_CACHE.

@@ -29,6 +29,18 @@
 	(KERNEL_VERSION(6, 15, 0) <= SEP_KVER)
 
 /*
+ * ep_poll()'s sleep.  From 6.14 a deadline that has already passed ends the
+ * wait without arming a timer (ep_schedule_timeout(); its fixed form is from
+ * 6.15 and in stable).  From 7.3 the timer slack of each sleep is computed
+ * from the time left at that sleep; before, once from the whole timeout at
+ * entry (7.2.12 still does that).
+ */
+#define SEP_SKIP_EXPIRED_SLEEP \
+	(KERNEL_VERSION(6, 14, 0) <= SEP_KVER)
+#define SEP_SLACK_PER_SLEEP \
+	(KERNEL_VERSION(7, 3, 0) <= SEP_KVER)
+
+/*
  * EPIOCSPARAMS/EPIOCGPARAMS exist from 6.9; before that an epoll fd has no
  * ioctl at all (ENOTTY), after it unknown commands give EINVAL.
  */
@@ -47,20 +59,36 @@
 #define fd_file(f)	((f).file)
 #endif
 
+/*
+ * From 6.13 a file's count is a file_ref_t (f_ref) instead of an
+ * atomic_long_t (f_count).
+ */
+#define SEP_HAS_FILE_REF \
+	(KERNEL_VERSION(6, 13, 0) <= SEP_KVER)
+
 /* Pin a file whose count may already have dropped to zero. */
 static inline bool sep_file_tryget(struct file *file)
 {
+#if SEP_HAS_FILE_REF
+	return file_ref_get(&file->f_ref);
+#else
 	return atomic_long_inc_not_zero(&file->f_count);
+#endif
 }
 
 /*
  * Drop a reference that cannot be the last one in the common case without
- * an out-of-line call: only the final reference goes through fput().
+ * an out-of-line call: only the final reference goes through fput().  A
+ * file_ref_t has no "drop unless last", so from 6.13 it is fput() always.
  */
 static inline void sep_fput(struct file *file)
 {
+#if SEP_HAS_FILE_REF
+	fput(file);
+#else
 	if (!atomic_long_add_unless(&file->f_count, -1, 1))
 		fput(file);
+#endif
 }
 
 /*

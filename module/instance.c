@@ -625,7 +625,8 @@ int sep_wait(struct sep_instance *ep, sep_copy_fn copy, void *ctx,
 	lockdep_assert_irqs_enabled();
 
 	if (timeout && (timeout->tv_sec | timeout->tv_nsec)) {
-		slack = sep_slack(timeout);
+		if (!SEP_SLACK_PER_SLEEP)
+			slack = sep_slack(timeout);
 		to = &expires;
 		*to = timespec64_to_ktime(*timeout);
 	} else if (timeout) {
@@ -654,9 +655,14 @@ int sep_wait(struct sep_instance *ep, sep_copy_fn copy, void *ctx,
 			__add_wait_queue_exclusive(&ep->wq, &wait);
 		spin_unlock_irq(&ep->lock);
 
-		if (!eavail)
-			timed_out = !schedule_hrtimeout_range(to, slack,
+		if (!eavail) {
+			if (SEP_SLACK_PER_SLEEP && to)
+				slack = sep_slack(timeout);
+			timed_out = (SEP_SKIP_EXPIRED_SLEEP && to &&
+				     !ktime_after(*to, ktime_get())) ||
+				    !schedule_hrtimeout_range(to, slack,
 							      HRTIMER_MODE_ABS);
+		}
 		__set_current_state(TASK_RUNNING);
 
 		/* Woken or timed out: look again, unless nobody woke us. */

@@ -57,9 +57,11 @@ static void sep_fdinfo_line(void *ctx, const struct sep_item *item,
 	struct seq_file *m = ctx;
 	struct inode *inode = file_inode(file);
 
-	seq_printf(m, "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%lx sdev:%x\n",
+	/* i_ino: unsigned long until 7.x, u64 after; the same digits either way */
+	seq_printf(m, "tfd: %8d events: %8x data: %16llx  pos:%lli ino:%llx sdev:%x\n",
 		   item->fd, (__force u32)READ_ONCE(item->events), item->data,
-		   (long long)file->f_pos, inode->i_ino, inode->i_sb->s_dev);
+		   (long long)file->f_pos, (unsigned long long)inode->i_ino,
+		   inode->i_sb->s_dev);
 }
 
 /* The same per-registration lines as an epoll fd's fdinfo. */

@@ -4,12 +4,13 @@
 # Build shadow_epoll.ko out of tree for one kernel without writing objects
 # into the source tree.
 #
-#   scripts/build-module.sh 6.1|6.12|KVER [KDIR] [MAKE ARGS...]   e.g. W=1 C=1
+#   scripts/build-module.sh 6.1|6.12|7|7.3|KVER [KDIR] [MAKE ARGS...]   e.g. W=1 C=1
 #
 # The sources (VERSION Kbuild Kconfig module/ kunit/ include/) are mirrored into
 # build/mod-$KVER/ (or $SEP_MOD_DIR) and built there with kbuild; the KUnit
 # module is added only when $KDIR/.config has CONFIG_KUNIT.
-# Result: build/mod-$KVER/module/shadow_epoll.ko.
+# Result: build/mod-$KVER/module/shadow_epoll.ko.  Fetched kernels (7.x, see
+# scripts/kernels.sh) are built with make run in their build root (chroot).
 
 set -euo pipefail
 
@@ -27,12 +28,17 @@ fi
 if sep_kernel "$sel" 2>/dev/null; then
 	KDIR=${kdir:-$KDIR}
 elif [[ -n $kdir ]]; then
-	KVER=$sel KDIR=$kdir
+	KVER=$sel KDIR=$kdir KROOT=
 else
 	sep_kernel "$sel"
 fi
 [[ -f $KDIR/Makefile ]] || { echo "build-module.sh: no kernel build tree at $KDIR" >&2; exit 1; }
 KDIR=$(cd "$KDIR" && pwd -P)
+# A fetched kernel (7.x) is built in its build root (scripts/debian-kernel.sh).
+if [[ -n ${KROOT:-} ]]; then
+	KROOT=$(cd "$KROOT" && pwd -P)
+	[[ $KDIR == "$KROOT"/* ]] || KROOT=
+fi
 
 OUT=${SEP_MOD_DIR:-$REPO/build/mod-$KVER}
 mkdir -p "$OUT"
@@ -66,4 +72,9 @@ fi
 
 args=(CONFIG_SHADOW_EPOLL=m)
 grep -qE '^CONFIG_KUNIT=[ym]' "$KDIR/.config" 2>/dev/null && args+=(CONFIG_SHADOW_EPOLL_KUNIT_TEST=m)
-make -C "$KDIR" M="$OUT" "${args[@]}" -j"$(nproc)" "$@" modules
+if [[ -n ${KROOT:-} ]]; then
+	"$REPO/scripts/debian-kernel.sh" make "$KROOT" -C "${KDIR#"$KROOT"}" M="$OUT" \
+		"${args[@]}" -j"$(nproc)" "$@" modules
+else
+	make -C "$KDIR" M="$OUT" "${args[@]}" -j"$(nproc)" "$@" modules
+fi

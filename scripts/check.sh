@@ -31,7 +31,8 @@
 #              SEP_DEBUG_STRESS (s, default 30), SEP_DEBUG_FUZZ (calls, 100000).
 # Prints a summary per layer and ends with exactly one line
 # "N passed, N failed, N skipped" (the sums); exits non-zero if anything failed.
-# Logs: build/check/.  Environment: SEP_CHECK_KERNELS (default "6.1 6.12"),
+# Logs: build/check/.  Environment: SEP_CHECK_KERNELS (default "6.1 6.12";
+# "6.1 6.12 7" adds Debian's newest 7.x, fetched by scripts/debian-kernel.sh),
 # SEP_CHECK_LAYERS (default "style kunit-cache kunit kselftest install plant debug"), SEP_KSFT_TIMEOUT (per
 # program, default 600 s), SEP_VM_TIMEOUT (per VM, default 1800 s).
 

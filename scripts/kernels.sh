@@ -9,13 +9,31 @@
 # SELECTOR is a series ("6.1", "6.12": the newest /boot/vmlinuz-<series>.*)
 # or a full release string ("6.1.0-56-amd64").  Nothing is hard-coded: the
 # versions come from /boot at run time.
+#
+# Kernels of major version 7 and later are not installed: "7", "7.3", "7.3.4"
+# or "7.3.4+deb13-amd64" is resolved and fetched into the cache by
+# scripts/debian-kernel.sh (newest match in trixie-backports, else sid), and
+# KROOT is set to the build root whose compiler and headers build the module
+# for it (scripts/build-module.sh runs make there).  KROOT is empty for /boot
+# kernels.
 
 sep_kernel() {
-	local sel=${1:?usage: sep_kernel 6.1|6.12|KVER} img
+	local sel=${1:?usage: sep_kernel 6.1|6.12|7|7.3|KVER} img var val out
+	KROOT=
 	if [[ -e /boot/vmlinuz-$sel ]]; then
 		img=/boot/vmlinuz-$sel
 	else
 		img=$(compgen -G "/boot/vmlinuz-$sel.*" | sort -V | tail -n 1 || true)
+	fi
+	if [[ -z $img && $sel =~ ^([7-9]|[1-9][0-9]+)(\.|$) ]]; then
+		out=$("$(dirname "${BASH_SOURCE[0]}")/debian-kernel.sh" fetch "$sel") || return 1
+		while IFS="=" read -r var val; do
+			case $var in
+			KVER | KIMG | KDIR | KROOT) printf -v "$var" "%s" "$val" ;;
+			esac
+		done <<<"$out"
+		export KVER KIMG KDIR KROOT
+		return 0
 	fi
 	if [[ -z $img ]]; then
 		echo "kernels.sh: no kernel /boot/vmlinuz-$sel* (run scripts/deps.sh)" >&2
@@ -24,7 +42,7 @@ sep_kernel() {
 	KVER=${img#/boot/vmlinuz-}
 	KIMG=$img
 	KDIR=/lib/modules/$KVER/build
-	export KVER KIMG KDIR
+	export KVER KIMG KDIR KROOT
 }
 
 # Hash of the project's kernel sources (paths and contents) under REPO: what
@@ -39,6 +57,6 @@ sep_sources_hash() { # REPO
 
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	set -euo pipefail
-	sep_kernel "${1:?usage: $0 6.1|6.12|KVER}"
-	printf 'KVER=%s\nKIMG=%s\nKDIR=%s\n' "$KVER" "$KIMG" "$KDIR"
+	sep_kernel "${1:?usage: $0 6.1|6.12|7|7.3|KVER}"
+	printf 'KVER=%s\nKIMG=%s\nKDIR=%s\nKROOT=%s\n' "$KVER" "$KIMG" "$KDIR" "$KROOT"
 fi

@@ -6,7 +6,7 @@
 # run sep_fuzz on several seeds.  Every seed must find a divergence within
 # --max-time seconds and minimise it to at most --max-ops ops.
 #
-#   scripts/plant-bug.sh [--kernel 6.1|6.12] [--seeds "1 2 3"] [--max-time S]
+#   scripts/plant-bug.sh [--kernel 6.1|6.12|7] [--seeds "1 2 3"] [--max-time S]
 #                        [--max-ops N] BUG...
 #
 # BUG is one of
@@ -70,7 +70,9 @@ for bug in "$@"; do
 	mkdir -p "$out"
 	cp -r VERSION Kbuild Kconfig module include "$out/"
 	plant "$bug" "$out/module/readylist.c"
-	make -s -C "$KDIR" M="$out" CONFIG_SHADOW_EPOLL=m -j"$(nproc)" modules >"$out/build.log" 2>&1 || {
+	mk=(make)
+	[[ -z ${KROOT:-} ]] || mk=("$REPO/scripts/debian-kernel.sh" make "$KROOT") # 7.x: its build root
+	"${mk[@]}" -s -C "${KDIR#"${KROOT:-}"}" M="$out" CONFIG_SHADOW_EPOLL=m -j"$(nproc)" modules >"$out/build.log" 2>&1 || {
 		cat "$out/build.log" >&2
 		echo "plant-bug.sh: $bug: build failed" >&2
 		exit 1

@@ -4,7 +4,10 @@
 # Static checks.  One line per check ("ok NAME" / "not ok NAME"), then
 # "style: N passed, N failed"; exits non-zero if a check failed.
 #   build-6.1, build-6.12  W=1 C=1 (gcc + sparse) build of module/ and kunit/
-#                          (kunit/ only when the kernel has KUnit); 0 warnings
+#                          (kunit/ only when the kernel has KUnit); 0 warnings.
+#                          SEP_STYLE_KERNELS="6.1 6.12 7" adds build-7 (in its
+#                          build root; trixie's sparse is too old for 7.x, so
+#                          there it is gcc W=1 only)
 #   checkpatch             --strict over module/ kunit/ include/uapi/linux/
 #   shell                  shellcheck over scripts/*.sh and .ci/run
 #   doc-refs               scripts/doc-refs.sh: no document outside the repo is
@@ -27,7 +30,7 @@ show() { # LOG: the offending lines, for the person reading CI output
 
 # Compiler and sparse diagnostics in our sources, modpost complaints about our modules.
 DIAG='/(module|kunit|include)/[^:]*:[0-9]+(:[0-9]+)?: (warning|error)|^(WARNING|ERROR): modpost: .*(shadow_epoll|/module/|/kunit/)'
-for k in 6.1 6.12; do
+for k in ${SEP_STYLE_KERNELS:-6.1 6.12}; do
 	# shellcheck disable=SC1091 # scripts/kernels.sh
 	if ! (source scripts/kernels.sh && sep_kernel "$k") >/dev/null 2>&1; then
 		result "build-$k" 1 "kernel $k not installed"

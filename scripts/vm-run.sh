@@ -5,7 +5,8 @@
 # command, and exit with its status.
 #
 #   scripts/vm-run.sh [options] [--] CMD...
-#     --kernel 6.1|6.12|KVER|PATH  kernel to boot (default 6.1); PATH is a bzImage
+#     --kernel 6.1|6.12|7|7.3|KVER|PATH  kernel to boot (default 6.1); PATH is a
+#                         bzImage; 7.x is fetched (scripts/debian-kernel.sh)
 #     --kdir DIR          kernel build tree for the module (default: from --kernel;
 #                         for PATH=<tree>/arch/x86/boot/bzImage it is <tree>)
 #     --modules-dir DIR   take the .ko files from DIR instead of building them
@@ -62,7 +63,7 @@ while (($#)); do
 	--mem) mem=${2:?}; shift 2 ;;
 	--smp) smp=${2:?}; shift 2 ;;
 	--append) append=${2:?}; shift 2 ;;
-	-h | --help) sed -n '3,36p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '3,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	--) shift; break ;;
 	-*) die "unknown option $1 (try --help)" ;;
 	*) break ;;
@@ -89,7 +90,7 @@ fi
 BOOT=$KIMG
 # Debian's bzImage is XZ/ZSTD-compressed and decompressing it under TCG costs
 # seconds; boot the extracted vmlinux through its PVH entry point instead.
-if [[ $KIMG == /boot/vmlinuz-* ]]; then
+if [[ $KIMG == /boot/vmlinuz-* || -n ${KROOT:-} ]]; then
 	cache=${SHADOW_EPOLL_CACHE:-$HOME/.cache/shadow-epoll}/vmlinux
 	BOOT=$cache/vmlinux-$KVER
 	if [[ ! -s $BOOT || $BOOT -ot $KIMG ]]; then
