@@ -17,6 +17,11 @@
 #                      (ARGS=-q: the smoke run of make check)
 #   make plant [BUGS='lt-head ovf-lifo']  the fuzzer against planted bugs
 #                      (scripts/plant-bug.sh: private module copies)
+#   make golden        record the sep-conform corpora on in-tree epoll of 6.1
+#                      and 6.12 (scripts/conform-golden.sh) into
+#                      tools/conform/golden/
+#   make conform       build build/conform/sep-conform (static, corpora
+#                      embedded); scripts/conform-check.sh runs it in the VMs
 #   make clean         remove build/
 #
 # Variables:
@@ -91,7 +96,13 @@ plant:
 debug-check: deps
 	@scripts/debug-check.sh --stress "$(or $(STRESS),30)" --fuzz "$(or $(FUZZ),100000)"
 
+golden:
+	@scripts/conform-golden.sh
+
+conform:
+	@$(MAKE) -s -C tools/conform OUTPUT="$(CURDIR)/build/conform"
+
 clean:
 	rm -rf build
 
-.PHONY: all modules deps run check style kunit selftests vm fuzz bench plant debug-check clean
+.PHONY: all modules deps run check style kunit selftests vm fuzz bench plant debug-check golden conform clean

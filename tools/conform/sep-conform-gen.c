@@ -187,9 +187,12 @@ static const char *mask(enum fk k)
 		"in|out|rdhup|pri|err|hup", "0", "rdnorm|wrnorm", "in|et",
 	};
 
+	const char *r;
+
 	if (k == F_EVENTFD && chance(70))
 		return "in";
-	return m[rnd(sizeof(m) / sizeof(m[0]))];
+	r = m[rnd(sizeof(m) / sizeof(m[0]))];
+	return k == F_TCP && strstr(r, "et") ? "in" : r;
 }
 
 static const char *mode(unsigned int et, unsigned int oneshot)
@@ -247,14 +250,18 @@ static void ctl_add(const char *ep, int i, unsigned int et, unsigned int os)
 {
 	const char *m = mask(files[i].kind);
 
+	if (files[i].kind == F_TCP)	/* ACKs wake a TCP socket at any time */
+		et = os = 0;
 	emit("ctl %s add %s %s%s %d", ep, files[i].name, m, mode(et, os),
 	     data_next++);
 }
 
 static void ctl_mod(const char *ep, int i)
 {
+	bool tcp = files[i].kind == F_TCP;
+
 	emit("ctl %s mod %s %s%s %d", ep, files[i].name, mask(files[i].kind),
-	     mode(30, 30), data_next++);
+	     mode(tcp ? 0 : 30, tcp ? 0 : 30), data_next++);
 }
 
 static void wait_(const char *ep, int max)
@@ -561,7 +568,7 @@ static void p_files(void)
 			}
 			break;
 		case 5:
-			if ((k == F_UNIX || k == F_TCP || k == F_SEQP) && p >= 0 &&
+			if ((k == F_UNIX || k == F_SEQP) && p >= 0 &&
 			    !files[j].frozen && !files[p].dead) {
 				emit("shutdown %s %s", files[j].name,
 				     chance(50) ? "wr" : chance(50) ? "rd" : "rdwr");
