@@ -35,6 +35,7 @@ mkdir -p tools/conform/golden
 for k in $kernels; do
 	t0=$(date +%s)
 	log=$out/golden-$k.log
+	# shellcheck disable=SC2016 # expanded in the guest
 	scripts/vm-run.sh --kernel "$k" --no-module --timeout 1200 \
 		--add "$out/sep-conform" --add "$out/conform-traces.txt" -- sh -c \
 		'sep-conform --record conform-traces.txt >/tmp/g 2>/tmp/e; rc=$?;
