@@ -30,7 +30,7 @@ while (($#)); do
 	*) echo "conform-check.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
-load_plant() { # defines plant() without running plant-bug.sh
+load_plant() { # defines plant() and plant_build(), runs nothing
 	# shellcheck disable=SC1091 # scripts/plant-bug.sh
 	source scripts/plant-bug.sh
 }
@@ -82,15 +82,7 @@ done
 sep_kernel "$bug_kernel"
 for bug in $bugs; do
 	mod=$REPO/build/plant/conform-$bug-$KVER
-	rm -rf "$mod"
-	mkdir -p "$mod"
-	cp -r Kbuild Kconfig module include "$mod/"
-	plant "$bug" "$mod/module/scan.c"
-	make -s -C "$KDIR" M="$mod" CONFIG_SHADOW_EPOLL=m -j"$(nproc)" modules >"$mod/build.log" 2>&1 || {
-		cat "$mod/build.log" >&2
-		echo "conform-check.sh: $bug: build failed" >&2
-		exit 1
-	}
+	plant_build "$bug" "$mod"
 	log=$out/check-$bug-$KVER.log
 	t0=$(date +%s)
 	scripts/vm-run.sh --kernel "$bug_kernel" --timeout 900 --modules-dir "$mod/module" "${adds[@]}" \

@@ -19,7 +19,8 @@
 #             item is on no list, its event lost (the emulators' bug; not in
 #             the default set, scripts/conform-check.sh plants it)
 #
-# Sourced (scripts/conform-check.sh), it only defines plant().
+# Sourced (scripts/conform-check.sh), it only defines plant() and
+# plant_build().
 #
 # Output: per seed "plant: BUG KVER seed S: found after N ops in T s,
 # minimised to M ops", then "plant: BUG KVER: F/S seeds found, max T s,
@@ -69,6 +70,19 @@ plant() { # BUG FILE
 		return 1
 	}
 }
+
+# A private module copy in DIR with BUG planted, built for $KDIR.
+plant_build() { # BUG DIR
+	rm -rf "$2"
+	mkdir -p "$2"
+	cp -r Kbuild Kconfig module include "$2/"
+	plant "$1" "$2/module/scan.c"
+	make -s -C "$KDIR" M="$2" CONFIG_SHADOW_EPOLL=m -j"$(nproc)" modules >"$2/build.log" 2>&1 || {
+		cat "$2/build.log" >&2
+		echo "plant-bug.sh: $1: build failed" >&2
+		exit 1
+	}
+}
 [[ ${BASH_SOURCE[0]} == "$0" ]] || return 0
 
 sep_kernel "$kernel"
@@ -76,15 +90,7 @@ make -s -C selftests/fuzz OUTPUT="$REPO/build/selftests"
 rc=0
 for bug in "$@"; do
 	out=$REPO/build/plant/$bug-$KVER
-	rm -rf "$out"
-	mkdir -p "$out"
-	cp -r Kbuild Kconfig module include "$out/"
-	plant "$bug" "$out/module/scan.c"
-	make -s -C "$KDIR" M="$out" CONFIG_SHADOW_EPOLL=m -j"$(nproc)" modules >"$out/build.log" 2>&1 || {
-		cat "$out/build.log" >&2
-		echo "plant-bug.sh: $bug: build failed" >&2
-		exit 1
-	}
+	plant_build "$bug" "$out"
 	# One VM per bug; each seed stops at its first divergence (-m 1).
 	cmd="for s in $seeds; do echo \"@@SEED \$s\"; sep_fuzz -q -m 1 -s \$s -n 2000000; echo \"@@RC \$?\"; done"
 	log=$out/fuzz.log
