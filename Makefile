@@ -24,6 +24,11 @@
 #   make dkms-src      a clean DKMS source tree in build/dkms/shadow-epoll-<version>
 #                      ("dkms add" it; dkms.conf; the version is the VERSION file)
 #   make dkms-deb      shadow-epoll-dkms_<version>_all.deb from it (dpkg-deb)
+#   make golden        record the sep-conform corpora on in-tree epoll of 6.1
+#                      and 6.12 (scripts/conform-golden.sh) into
+#                      tools/conform/golden/
+#   make conform       build build/conform/sep-conform (static, corpora
+#                      embedded); scripts/conform-check.sh runs it in the VMs
 #   make clean         remove build/
 #
 # Variables:
@@ -112,10 +117,16 @@ dkms-src:
 dkms-deb: dkms-src
 	@scripts/dkms-deb.sh "$(DKMS_SRC)" build/dkms
 
+golden:
+	@scripts/conform-golden.sh
+
+conform:
+	@$(MAKE) -s -C tools/conform OUTPUT="$(CURDIR)/build/conform"
+
 clean:
 	rm -rf build
 
 .PHONY: all modules deps run check style kunit selftests vm fuzz bench plant debug-check \
-	dkms-src dkms-deb clean
+	dkms-src dkms-deb golden conform clean
 
 include install.mk
