@@ -946,7 +946,7 @@ struct failure {
 static const struct {
 	const char *sec, *anchor, *what;
 } rules[] = {
-	{ "2.3", "2-delivery-epoll_wait-epoll_pwait-epoll_pwait2",
+	{ "2.3", "23-the-delivery-scan-ep_send_events-ep_deliver_event-in-612",
 	  "a ready item beyond maxevents stays queued; delivered items leave or re-queue per LT/ET/ONESHOT" },
 	{ "2.5", "25-worked-examples",
 	  "ready-list order: delivered LT items re-queue at the tail, the undelivered stay in front" },
@@ -1052,7 +1052,7 @@ static void print_rule(FILE *o, const char *pfx, const struct failure *f)
 {
 	int r = rule_for(f);
 
-	fprintf(o, "%srule: spec §%s: %s\n%s      docs/epoll-semantics.md#%s\n",
+	fprintf(o, "%srule: epoll-semantics §%s: %s\n%s      docs/epoll-semantics.md#%s\n",
 		pfx, rules[r].sec, rules[r].what, pfx, rules[r].anchor);
 }
 
