@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Record the sep-conform golden corpora (make golden): generate the trace
-# programs (tools/scenarios translated, plus N generated traces from SEED),
+# programs (tools/scenarios translated, plus N generated traces from SEED
+# and ND traces of events during a paused scan; the VM runs as root, which
+# userfaultfd needs for faults in kernel copies),
 # boot each test kernel without the module and record every trace on its
 # in-tree epoll, into tools/conform/golden/<line>.conform.
 #
 #   scripts/conform-golden.sh [--kernels "6.1 6.12"] [--seed S] [-n N]
+#                             [--during ND]
 #
 # Each kernel records the corpus twice in one boot and fails if the two
 # differ (a timing-dependent trace).  Prints per kernel the release, the
@@ -17,20 +20,21 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$REPO"
-kernels="6.1 6.12" seed=1 n=1200
+kernels="6.1 6.12" seed=1 n=1200 nd=300
 while (($#)); do
 	case $1 in
 	--kernels) kernels=${2:?}; shift 2 ;;
 	--seed) seed=${2:?}; shift 2 ;;
 	-n) n=${2:?}; shift 2 ;;
-	-h | --help) sed -n '3,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--during) nd=${2:?}; shift 2 ;;
+	-h | --help) sed -n '3,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "conform-golden.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
 
 out=$REPO/build/conform
 make -s -C tools/conform OUTPUT="$out" all
-make -s -C tools/conform OUTPUT="$out" SEED="$seed" N="$n" traces
+make -s -C tools/conform OUTPUT="$out" SEED="$seed" N="$n" ND="$nd" traces
 mkdir -p tools/conform/golden
 for k in $kernels; do
 	t0=$(date +%s)

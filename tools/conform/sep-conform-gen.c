@@ -3,10 +3,11 @@
  * sep-conform-gen: write epoll trace programs (docs/conform-format.md,
  * without results) for sep-conform --record.
  *
- *   sep-conform-gen [--seed S] [-n N] [--sep FILE.sep...]
+ *   sep-conform-gen [--seed S] [-n N] [--during N] [--sep FILE.sep...]
  *
  * -n N generated traces from seed S (deterministic: trace i uses the
- * seed mix(S, i)), after the translated scenarios of the --sep files.
+ * seed mix(S, i)), after the translated scenarios of the --sep files;
+ * then --during N traces of events during a paused scan (own seeds).
  * The generator follows sep_fuzz's ideas (weighted random ops over a small
  * pool of files and instances, short patterns that put many items on the
  * ready list against a short maxevents, faulting buffers, nested
@@ -658,6 +659,94 @@ static void p_mixed(void)
 	wait_(eps[0], 8);
 }
 
+/*
+ * Events during a scan (area during-scan, spec §2.4 and §2.5 (g)): a wait
+ * whose copy of slot K is held by userfaultfd (buf=uffd@K) while other
+ * files are signalled (during=...): new items, items already delivered,
+ * items still pending on the scan's list, the one being copied; sometimes
+ * one of them is read instead, or is a nested epoll signalled through its
+ * leaf.  Modes all LT, all ET, all ONESHOT or mixed.
+ */
+struct sitem {
+	char name[16];		/* what the instance watches */
+	char trig[16];		/* what "signal it" writes (a nest: its leaf) */
+	int f;			/* files[] index of trig */
+	bool late;		/* made ready after all adds */
+};
+
+static const char *scan_mode(int fam)
+{
+	static const char *const m[] = { "", "|et", "|oneshot", "|et|oneshot" };
+
+	return fam < 3 ? m[fam] : m[rnd(4)];
+}
+
+static void scan_item(const char *e, struct sitem *it, int fam, bool ready)
+{
+	static const enum fk k[] = {
+		F_EVENTFD, F_EVENTFD, F_EVENTFD, F_EVENTFD, F_EVENTFD, F_EVENTFD,
+		F_EVENTFD, F_PIPE, F_UNIX, F_UNIXDG,
+	};
+
+	if (ne + 1 < MAXE && chance(12)) {	/* a nested epoll and its leaf */
+		snprintf(it->name, sizeof(it->name), "%s", new_ep());
+		it->f = new_file(F_EVENTFD);
+		emit("ctl %s add %s in %d", it->name, files[it->f].name, data_next++);
+	} else {
+		it->f = new_file(k[rnd(sizeof(k) / sizeof(k[0]))]);
+		snprintf(it->name, sizeof(it->name), "%s", files[it->f].name);
+	}
+	snprintf(it->trig, sizeof(it->trig), "%s", files[it->f].name);
+	it->late = ready && chance(40);
+	if (ready && !it->late)
+		wr(it->f);
+	emit("ctl %s add %s in%s %d", e, it->name, scan_mode(fam), data_next++);
+}
+
+static void scan_paused_wait(const char *e, const struct sitem *it, int n,
+			     int nready)
+{
+	static const char *const v[] = { "", "", " pwait", " pwait2" };
+	int max = 1 + rnd(nready + 1), k, ns = 1 + rnd(4), j;
+	char steps[256];
+	size_t l = 0;
+
+	/* slot K on the paused page: one the scan reaches, now and then not */
+	k = chance(8) ? max : (int)rnd(max < nready ? max : nready);
+	for (j = 0; j < ns; j++) {
+		const struct sitem *x = &it[rnd(n)];
+
+		l += snprintf(steps + l, sizeof(steps) - l, "%s%s%s", j ? "," : "",
+			      chance(12) ? "read:" : "", x->trig);
+	}
+	emit("wait %s %d 0%s buf=uffd@%d during=%s", e, max, v[rnd(4)], k, steps);
+}
+
+static void p_during_scan(void)
+{
+	const char *e = new_ep();
+	int fam = rnd(4), nready = 2 + rnd(5), n = nready + rnd(3), i, rounds;
+	struct sitem it[8];
+
+	for (i = 0; i < n; i++)
+		scan_item(e, &it[i], fam, i < nready);
+	for (i = 0; i < n; i++)		/* ready through the callback */
+		if (it[i].late)
+			wr(it[i].f);
+	if (chance(25))
+		wait_(e, 1 + rnd(3));
+	rounds = chance(30) ? 2 : 1;
+	while (rounds--) {
+		scan_paused_wait(e, it, n, nready);
+		if (chance(40))
+			wait_(e, 1 + rnd(3));
+	}
+	if (fam && chance(40))
+		emit("ctl %s mod %s in%s %d", e, it[rnd(n)].name, scan_mode(fam),
+		     data_next++);
+	wait_(e, 8);
+}
+
 static int gen_one(unsigned int i, const char **area)
 {
 	unsigned int k = rnd(100);
@@ -885,22 +974,24 @@ static void sep_file(const char *path, int *ntr, int *nskip)
 int main(int argc, char **argv)
 {
 	unsigned long long seed = 1;
-	int n = 0, i, ntr = 0, nskip = 0;
+	int n = 0, nd = 0, i, ntr = 0, nskip = 0;
 	bool sep = false;
 
 	printf("# sep-conform trace programs (no results): sep-conform --record\n");
-	printf("sep-conform 1\n");
+	printf("sep-conform 2\n");
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--seed") && i + 1 < argc) {
 			seed = strtoull(argv[++i], NULL, 0);
 		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
 			n = atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--during") && i + 1 < argc) {
+			nd = atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--sep")) {
 			sep = true;
 		} else if (sep) {
 			sep_file(argv[i], &ntr, &nskip);
 		} else {
-			fprintf(stderr, "usage: sep-conform-gen [--seed S] [-n N] [--sep FILE...]\n");
+			fprintf(stderr, "usage: sep-conform-gen [--seed S] [-n N] [--during N] [--sep FILE...]\n");
 			return 2;
 		}
 	}
@@ -911,7 +1002,13 @@ int main(int argc, char **argv)
 		gen_one(i, &area);
 		printf("trace gen-%llu-%04d area=%s\n%send\n", seed, i, area, out);
 	}
-	fprintf(stderr, "sep-conform-gen: %d scenario traces (%d skipped), %d generated\n",
-		ntr, nskip, n);
+	for (i = 0; i < nd; i++) {	/* own seeds: the traces above stay as they were */
+		rs = mix(seed * 1000003ULL + 0x5ca40000ULL + i);
+		begin();
+		p_during_scan();
+		printf("trace scan-%llu-%04d area=during-scan\n%send\n", seed, i, out);
+	}
+	fprintf(stderr, "sep-conform-gen: %d scenario traces (%d skipped), %d generated, %d during a scan\n",
+		ntr, nskip, n, nd);
 	return 0;
 }

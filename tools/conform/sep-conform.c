@@ -15,8 +15,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/userfaultfd.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -26,16 +28,18 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define FORMAT_VERSION	1
+#define FORMAT_VERSION	2	/* reads 1 and 2; 2 added buf=uffd@K during= */
 #define MAXOBJ		128
 #define MAXTOK		16
 #define EVSZ		((int)sizeof(struct epoll_event))
@@ -120,7 +124,7 @@ static int parse_corpus(char *text, const char *src, struct corpus *c)
 		if (!*line || *line == '#')
 			continue;
 		if (!strncmp(line, "sep-conform ", 12)) {
-			if (atoi(line + 12) != FORMAT_VERSION) {
+			if (atoi(line + 12) < 1 || atoi(line + 12) > FORMAT_VERSION) {
 				fprintf(stderr, "%s:%d: format %s, this is %d\n",
 					src, ln, line + 12, FORMAT_VERSION);
 				return -1;
@@ -578,6 +582,179 @@ static long call_wait(int epfd, void *buf, int max, int to, int variant)
 	return r;
 }
 
+/*
+ * A wait paused in its copy-out (buf=uffd@K during=STEPS): slots 0..K-1
+ * are on a present page, slot K starts the pages registered with
+ * userfaultfd (missing mode), then a PROT_NONE page.  The wait runs in the
+ * calling thread; a helper thread reads the first fault (the copy of slot
+ * K is held there, the scan still running), runs STEPS in order, then
+ * supplies the page (UFFDIO_COPY of 0xa5 bytes); later faults are only
+ * supplied.  If the wait returns without a fault, STEPS run after it.
+ */
+struct pause {
+	int uffd, done;		/* the userfaultfd; an eventfd: the wait returned */
+	unsigned char *map, *reg;	/* the mapping; its registered pages */
+	size_t maplen, reglen;
+	const char *steps;	/* "X,read:Y,..." */
+	bool stepped, failed;
+	pthread_t th;
+};
+
+static int pause_steps(struct pause *p)
+{
+	char buf[256], *tok, *save = NULL;
+	int i;
+
+	p->stepped = true;
+	snprintf(buf, sizeof(buf), "%s", p->steps);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		bool rd = !strncmp(tok, "read:", 5);
+
+		i = find(W, rd ? tok + 5 : tok);
+		if (i < 0 || W->o[i].closed) {
+			snprintf(errmsg, sizeof(errmsg), "during: no open object %s", tok);
+			return -1;
+		}
+		if (rd)
+			drain(&W->o[i]);
+		else if (do_write(&W->o[i], 1))
+			return -1;
+	}
+	return 0;
+}
+
+/* Supply page @pg (ignored if already there: EEXIST). */
+static void pause_supply(struct pause *p, unsigned char *pg)
+{
+	static unsigned char fill[PAGE];
+	struct uffdio_copy c = {
+		.dst = (uintptr_t)pg, .src = (uintptr_t)fill, .len = PAGE,
+	};
+
+	memset(fill, 0xa5, sizeof(fill));
+	ioctl(p->uffd, UFFDIO_COPY, &c);
+}
+
+static void *pause_helper(void *arg)
+{
+	struct pause *p = arg;
+	struct pollfd pf[2] = {
+		{ .fd = p->uffd, .events = POLLIN }, { .fd = p->done, .events = POLLIN },
+	};
+	struct uffd_msg m;
+	sigset_t all;
+
+	sigfillset(&all);		/* SIGALRM is for the waiting thread */
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	while (poll(pf, 2, -1) > 0) {
+		if (pf[0].revents & POLLIN) {
+			if (read(p->uffd, &m, sizeof(m)) != sizeof(m) ||
+			    m.event != UFFD_EVENT_PAGEFAULT)
+				continue;
+			if (!p->stepped && pause_steps(p))
+				p->failed = true;
+			pause_supply(p, (unsigned char *)(uintptr_t)
+				     (m.arg.pagefault.address & ~(uint64_t)(PAGE - 1)));
+		} else if (pf[1].revents & POLLIN) {
+			break;
+		}
+	}
+	return NULL;
+}
+
+static int uffd_open(void)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+
+	if (fd < 0) {			/* 6.1+: the device, if its mode allows */
+		int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+
+		if (dev >= 0) {
+			fd = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+			close(dev);
+		}
+	}
+	if (fd >= 0 && ioctl(fd, UFFDIO_API, &api)) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/* Map and register the buffer, start the helper.  Returns the buffer. */
+static void *pause_begin(struct pause *p, int k, int max, const char *steps,
+			 size_t *rw)
+{
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	size_t slots = max > 0 ? (max < BUFSLOTS ? max : BUFSLOTS) : 0;
+
+	memset(p, 0, sizeof(*p));
+	p->steps = steps ?: "";
+	p->done = -1;
+	if (k < 0 || k > PAGE / EVSZ)
+		k = PAGE / EVSZ;
+	p->reglen = slots > (size_t)k ? ((slots - k) * EVSZ + PAGE - 1) / PAGE * PAGE : PAGE;
+	p->maplen = p->reglen + 2 * PAGE;
+	p->uffd = uffd_open();
+	if (p->uffd < 0) {
+		snprintf(errmsg, sizeof(errmsg), "userfaultfd unavailable: %s",
+			 strerror(errno));
+		return NULL;
+	}
+	p->map = mmap(NULL, p->maplen, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p->map == MAP_FAILED) {
+		p->map = NULL;
+		snprintf(errmsg, sizeof(errmsg), "mmap: %s", strerror(errno));
+		return NULL;
+	}
+	p->reg = p->map + PAGE;
+	memset(p->map, 0xa5, PAGE);
+	mprotect(p->reg + p->reglen, PAGE, PROT_NONE);
+	reg.range.start = (uintptr_t)p->reg;
+	reg.range.len = p->reglen;
+	p->done = eventfd(0, EFD_CLOEXEC);
+	if (p->done < 0 || ioctl(p->uffd, UFFDIO_REGISTER, &reg) ||
+	    pthread_create(&p->th, NULL, pause_helper, p)) {
+		snprintf(errmsg, sizeof(errmsg), "userfaultfd register: %s",
+			 strerror(errno));
+		p->th = 0;
+		return NULL;
+	}
+	*rw = slots * EVSZ;
+	return p->reg - (size_t)k * EVSZ;
+}
+
+/* After the wait: stop the helper, run STEPS if no fault came, supply the
+ * pages the wait did not touch (so that the buffer can be read).
+ */
+static int pause_end(struct pause *p)
+{
+	size_t off;
+
+	if (p->th) {
+		eventfd_write(p->done, 1);
+		pthread_join(p->th, NULL);
+		p->th = 0;
+		if (!p->stepped && pause_steps(p))
+			p->failed = true;
+		for (off = 0; off < p->reglen; off += PAGE)
+			pause_supply(p, p->reg + off);
+	}
+	return p->failed ? -1 : 0;
+}
+
+static void pause_free(struct pause *p)
+{
+	if (p->map)
+		munmap(p->map, p->maplen);
+	if (p->uffd >= 0)
+		close(p->uffd);
+	if (p->done >= 0)
+		close(p->done);
+}
+
 static void probe_order(const struct trace *t, int upto, const char *ep,
 			char *res);
 
@@ -665,6 +842,8 @@ static int do_wait(const struct trace *t, int idx, char **tok, int n,
 {
 	const char *bs = opt(tok, n, "buf");
 	int epfd, max, to, variant = 0, i, e, err;
+	bool paused = false;
+	struct pause pz;
 	unsigned char *buf;
 	size_t rw, off;
 	long r;
@@ -682,9 +861,23 @@ static int do_wait(const struct trace *t, int idx, char **tok, int n,
 		else if (!strcmp(tok[i], "pwait2"))
 			variant = 2;
 	}
-	buf = wait_buf(bs, max, &rw);
+	if (bs && !strncmp(bs, "uffd@", 5)) {
+		paused = true;
+		buf = pause_begin(&pz, atoi(bs + 5), max, opt(tok, n, "during"), &rw);
+		if (!buf) {
+			pause_end(&pz);
+			pause_free(&pz);
+			return -1;
+		}
+	} else {
+		buf = wait_buf(bs, max, &rw);
+	}
 	r = call_wait(epfd, buf, max, to, variant);
 	err = errno;
+	if (paused && pause_end(&pz)) {
+		pause_free(&pz);
+		return -1;
+	}
 	fmt_ret(res, r, err);
 	for (i = 0; i < r; i++) {
 		struct epoll_event *ev = (void *)(buf + (size_t)i * EVSZ);
@@ -705,6 +898,8 @@ static int do_wait(const struct trace *t, int idx, char **tok, int n,
 		for (; off < end; off++)
 			cat(res, "%02x", buf[off]);
 	}
+	if (paused)
+		pause_free(&pz);
 	e = find(W, tok[1]);
 	if (probe && e >= 0 && W->o[e].kind == K_EPOLL && !W->o[e].closed) {
 		cat(res, " order");
@@ -966,10 +1161,12 @@ static const struct {
 	  "nested epoll: readiness, loops (ELOOP) and depth" },
 	{ "7", "7-close-and-release",
 	  "a registration belongs to the open file: it goes with the last close" },
+	{ "2.4", "24-starting-and-ending-a-scan-ep_start_scan-ep_done_scan",
+	  "events during a scan: after it, the ready list is [its leftovers] [arrivals not linked, in callback order] [its LT re-queues] (examples: §2.5 (g))" },
 };
 
 enum { R_DELIVERY, R_ORDER, R_EFAULT, R_MASK, R_CREATE, R_CTL, R_WAIT,
-       R_TIMEOUT, R_NEST, R_CLOSE };
+       R_TIMEOUT, R_NEST, R_CLOSE, R_SCAN };
 
 /* The ordered data list of a wait result ("= N ev:data ..."). */
 static void result_data(const char *r, char *out, size_t n, bool order)
@@ -1019,6 +1216,7 @@ static int rule_for(const struct failure *f)
 {
 	const char *line = f->t->ops[f->idx].line, *exp = f->t->ops[f->idx].expect;
 	const char *areas = f->t->areas;
+	bool scan = strstr(areas, "during-scan");
 	char ed[RESLEN], gd[RESLEN];
 
 	if (!strncmp(line, "epoll", 5))
@@ -1028,13 +1226,15 @@ static int rule_for(const struct failure *f)
 		       strstr(areas, "nesting") ? R_NEST : R_CTL;
 	if (strstr(exp, "EFAULT") || strstr(f->got, "EFAULT") ||
 	    strstr(exp, "dirty=") || strstr(f->got, "dirty=") ||
-	    strstr(line, "buf="))
+	    (strstr(line, "buf=") && !strstr(line, "buf=uffd@")))
 		return R_EFAULT;
 	if (exp[0] == '-' || f->got[0] == '-')
 		return R_WAIT;
 	result_data(exp, ed, sizeof(ed), false);
 	result_data(f->got, gd, sizeof(gd), false);
 	if (strcmp(ed, gd)) {
+		if (scan)
+			return R_SCAN;
 		if (same_set(ed, gd))
 			return R_ORDER;
 		return strstr(areas, "nesting") ? R_NEST :
@@ -1044,7 +1244,7 @@ static int rule_for(const struct failure *f)
 	result_data(exp, ed, sizeof(ed), true);
 	result_data(f->got, gd, sizeof(gd), true);
 	if (strcmp(ed, gd))
-		return same_set(ed, gd) ? R_ORDER : R_DELIVERY;
+		return scan ? R_SCAN : same_set(ed, gd) ? R_ORDER : R_DELIVERY;
 	return R_MASK;
 }
 
