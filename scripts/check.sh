@@ -14,8 +14,10 @@
 #              program that dies without TAP, or a VM failure, counts as failed.
 #              The same VM then runs the other programs when built (see
 #              scripts/ksft-guest.sh): the scenario corpus (one result per
-#              scenario), the differential fuzzer, stress, ioctl fuzz and
-#              the benchmark smoke run (one result each, by exit status).
+#              scenario), sep-conform on in-tree epoll and, through the
+#              LD_PRELOAD shim, on the shadow, the differential fuzzer,
+#              stress, ioctl fuzz and the benchmark smoke run (one result
+#              each, by exit status).
 #   install    scripts/install-check.sh: make install into a scratch DESTDIR
 #              (the module for 6.1, as the kselftests built it), README's
 #              C example compiled with pkg-config against the installed
@@ -182,6 +184,14 @@ if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
 		((trc != 0)) || cp build/tools/sep-scenario build/selftests/
 		rm -rf build/selftests/scenarios
 		cp -r tools/scenarios build/selftests/scenarios
+		# sep-conform: in-tree, and the dynamic variant on the shadow via the shim
+		rm -f build/selftests/{sep-conform,sep-conform-dyn,libshadow_epoll_preload.so}
+		if ((trc == 0)) && [[ -f tools/conform/Makefile ]]; then
+			run "$LOGS/conform-build.log" make -C tools/conform OUTPUT="$REPO/build/conform"
+			trc=$rc
+			((trc != 0)) || cp build/conform/sep-conform build/conform/sep-conform-dyn \
+				build/tools/libshadow_epoll_preload.so build/selftests/
+		fi
 	fi
 	((trc == 0)) || add "tools build" 0 1 0
 	if ((src != 0)); then
@@ -201,6 +211,7 @@ if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
 			read -r kp kf ks < <(extra_count "$log")
 			((kp + kf == 0)) || add "programs $k" "$kp" "$kf" "$ks"
 			grep -E '^(fuzz|stress|scenarios|bench: .*= )' "$log" | sed "s/^/  [$k] /" || true
+			awk -v k="$k" '/^@@EXTRA-BEGIN / { n = $2 } /^conform: / { print "  [" k "] " n ": " $0 }' "$log"
 		done
 	fi
 fi

@@ -7,7 +7,9 @@
 #     seconds (default 600).
 #  2. The other programs, when present, each between "@@EXTRA-BEGIN name"
 #     and "@@EXTRA-END name rc=N": the scenario corpus (sep-scenario), the
-#     differential fuzzer ($SEP_FUZZ_OPS ops, seed $SEP_FUZZ_SEED), a short
+#     conformance corpus on in-tree epoll (sep-conform) and on the shadow
+#     (sep-conform-dyn under the LD_PRELOAD shim, strict: no call may fall
+#     back to in-tree epoll), the differential fuzzer ($SEP_FUZZ_OPS ops, seed $SEP_FUZZ_SEED), a short
 #     stress run and a stress run through a shadow <-> real epoll cycle
 #     ($SEP_STRESS_SECS s each), random topologies with cycles through real
 #     epolls under a progress watchdog ($SEP_TOPO_SECS s, then briefly with
@@ -36,6 +38,11 @@ extra() { # NAME CMD...
 }
 
 extra scenarios /selftests/sep-scenario -q /selftests/scenarios
+extra conform-intree /selftests/sep-conform -q
+if [ -x /selftests/sep-conform-dyn ] && [ -f /selftests/libshadow_epoll_preload.so ]; then
+	extra conform-shadow /bin/env LD_PRELOAD=/selftests/libshadow_epoll_preload.so \
+		SHADOW_EPOLL_STRICT=1 /selftests/sep-conform-dyn -q
+fi
 extra fuzz /selftests/sep_fuzz -q -s "${SEP_FUZZ_SEED:-1}" -n "${SEP_FUZZ_OPS:-200000}"
 extra stress /selftests/sep_stress -t "${SEP_STRESS_SECS:-5}"
 extra cycle-stress /selftests/sep_stress -X "${SEP_STRESS_SECS:-5}"
