@@ -159,6 +159,8 @@ elif [[ $SEL =~ ^([7-9]|[1-9][0-9]+)(\.|$) ]]; then
 		TREE=${m%/Makefile} TREE=${TREE##*/linux-source-}
 		NOTE="offline: the newest tree in the cache"
 	fi
+elif [[ $SEL =~ ^[0-9]+\.[0-9]+$ ]]; then
+	TREE=$SEL # the unpack below names the missing package
 else
 	die "bad --kernel: $SEL (6.12, 6.1, 7, 7.3, ...)"
 fi
