@@ -9,7 +9,8 @@
 #   make check         deps + everything (scripts/check.sh); last line
 #                      "N passed, N failed, N skipped"
 #   make style         W=1 + sparse on 6.1 and 6.12, checkpatch, shellcheck
-#   make kunit         KUnit suites with kunit.py (scripts/kunit.sh)
+#   make kunit         KUnit suites with kunit.py (scripts/kunit.sh; trees
+#                      SEP_KUNIT_KERNELS, default 6.12, e.g. "6.12 7")
 #   make selftests     build the kselftests into build/selftests/
 #   make vm CMD='...'  boot KERNEL with the module loaded and run CMD
 #   make fuzz [SEED=s] [OPS=n] [TRACE_LEN=n]  differential fuzzer in the VM

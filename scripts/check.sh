@@ -7,6 +7,8 @@
 #              deliberate KUnit failure, share the KUnit cache and each must
 #              report its own result (one result per run, three runs)
 #   kunit      scripts/kunit.sh, if present (its last line: "kunit: N passed, N failed[, N skipped]")
+#              on the 6.12 tree; with 7 (or 7.3, ...) in SEP_CHECK_KERNELS also
+#              on that linux-source-7.x tree, summed as its own line "kunit 7.x"
 #   kselftest  selftests/ built with
 #                make -C selftests OUTPUT=$PWD/build/selftests KSRC=$KSRC KSFT=$KSRC/tools/testing/selftests
 #              then one VM per kernel (6.1, 6.12) running every /selftests/*_test;
@@ -92,17 +94,30 @@ if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
 fi
 
 # --- KUnit ------------------------------------------------------------------
-if [[ $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
-	echo "== kunit"
-	run "$LOGS/kunit.log" scripts/kunit.sh
-	line=$(grep -E '^kunit: [0-9]+ passed, [0-9]+ failed' "$LOGS/kunit.log" | tail -n 1 || true)
+# The default tree (6.12), then, when SEP_CHECK_KERNELS names one, each 7.x
+# tree as its own summary line ("kunit 7.x" for the selector 7).
+kunit_run() { # NAME LOG KUNIT-ARGS...
+	local name=$1 log=$2 line kp kf ks
+	shift 2
+	echo "== $name"
+	run "$log" env SEP_KUNIT_KERNELS= scripts/kunit.sh "$@"
+	line=$(grep -E '^kunit: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 || true)
 	if [[ $line =~ ^kunit:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
 		kp=${BASH_REMATCH[1]} kf=${BASH_REMATCH[2]} ks=${BASH_REMATCH[4]:-0}
 		((rc == 0 || kf > 0)) || kf=1 # failed without saying which test
-		add kunit "$kp" "$kf" "$ks"
+		add "$name" "$kp" "$kf" "$ks"
 	else
-		add kunit 0 1 0
+		add "$name" 0 1 0
 	fi
+}
+if [[ $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
+	kunit_run kunit "$LOGS/kunit.log"
+	for k in ${SEP_CHECK_KERNELS:-6.1 6.12}; do
+		[[ $k =~ ^([7-9]|[1-9][0-9]+)(\.|$) ]] || continue
+		label="kunit $k"
+		[[ $k == *.* ]] || label+=.x
+		kunit_run "$label" "$LOGS/kunit-$k.log" --kernel "$k"
+	done
 fi
 
 # --- debug kernel (KASAN, lockdep, kmemleak) ---------------------------------

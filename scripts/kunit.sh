@@ -18,20 +18,35 @@
 # relinks.  The cache lock is held for the whole run, so concurrent runs from
 # different checkouts take turns, each with its own link and objects.
 #
-# Usage: scripts/kunit.sh [--arch um|x86_64] [--tree 6.12|6.1] [--lockdep] [-- KUNIT_ARGS...]
+# Usage: scripts/kunit.sh [--arch um|x86_64] [--kernel SEL]... [--lockdep] [-- KUNIT_ARGS...]
 #   --arch ARCH   kunit.py architecture (default: um, or $SHADOW_EPOLL_KUNIT_ARCH)
-#   --tree VER    kernel tree (default: 6.12, or $SHADOW_EPOLL_KUNIT_TREE); the
-#                 tree comes from /usr/src/linux-source-VER.tar.xz
+#   --kernel SEL  kernel tree, repeatable (default: $SEP_KUNIT_KERNELS, a
+#                 space-separated list, else $SHADOW_EPOLL_KUNIT_TREE, else 6.12).
+#                 6.12 or 6.1: the tree from /usr/src/linux-source-SEL.tar.xz.
+#                 7, 7.3, 7.3.4 or a release: the series of Debian's newest
+#                 matching kernel, resolved at run time by
+#                 scripts/debian-kernel.sh, whose "source" command unpacks
+#                 linux-source-7.x into the cache (an unpacked linux-source-SEL
+#                 in the cache is used as it is).  Each tree has its own build
+#                 dir: kunit-ARCH for 6.12, kunit-ARCH-SERIES for the others.
+#                 --tree is the same option.
 #   --lockdep     also enable CONFIG_PROVE_LOCKING (own build dir; about 20%
 #                 more build CPU), or set SHADOW_EPOLL_KUNIT_LOCKDEP=1
 #   -- ARGS       passed to "kunit.py run" (e.g. a filter glob 'shadow_epoll_readylist*')
 #
+# UML kernels are built with the host's compiler for every tree, 7.x
+# included: kunit.py configures them from its own defconfig, not from
+# Debian's config, and 7.x needs gcc >= 8.1 and binutils >= 2.30.
+#
 # Environment: SHADOW_EPOLL_CACHE (default ~/.cache/shadow-epoll),
 #              SHADOW_EPOLL_KUNIT_TIMEOUT (seconds, default 600).
 #
-# Prints per-suite counts and a final line "kunit: N passed, N failed,
-# N skipped".  Exits non-zero if a test failed, crashed, or none ran, or if
-# the kernel log shows a lockdep report, a BUG or a WARNING from our code.
+# Prints "kunit.sh: tree SERIES ..." and per-suite counts, and as its last
+# line "kunit: N passed, N failed, N skipped".  With several kernels, each
+# tree runs in turn, then "kunit SERIES: N passed, ..." per tree and the
+# sums as the last line.  Exits non-zero if a test failed, crashed, or none
+# ran, or if the kernel log shows a lockdep report, a BUG or a WARNING from
+# our code.
 
 set -euo pipefail
 
@@ -45,9 +60,9 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 source "$REPO/scripts/kernels.sh"
 CACHE=${SHADOW_EPOLL_CACHE:-$HOME/.cache/shadow-epoll}
 ARCH=${SHADOW_EPOLL_KUNIT_ARCH:-um}
-TREE=${SHADOW_EPOLL_KUNIT_TREE:-6.12}
 TIMEOUT=${SHADOW_EPOLL_KUNIT_TIMEOUT:-600}
 LOCKDEP=${SHADOW_EPOLL_KUNIT_LOCKDEP:-0}
+KERNELS=()
 EXTRA=()
 
 while (($#)); do
@@ -61,13 +76,13 @@ while (($#)); do
 		ARCH=${1#--arch=}
 		shift
 		;;
-	--tree)
-		(($# >= 2)) || die "--tree needs a value"
-		TREE=$2
+	--kernel | --tree)
+		(($# >= 2)) || die "$1 needs a value"
+		KERNELS+=("$2")
 		shift 2
 		;;
-	--tree=*)
-		TREE=${1#--tree=}
+	--kernel=* | --tree=*)
+		KERNELS+=("${1#*=}")
 		shift
 		;;
 	--lockdep)
@@ -75,7 +90,7 @@ while (($#)); do
 		shift
 		;;
 	-h | --help)
-		sed -n '3,35p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+		sed -n '3,49p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	--)
@@ -90,10 +105,68 @@ while (($#)); do
 done
 
 [[ $ARCH =~ ^[a-z0-9_]+$ ]] || die "bad --arch: $ARCH"
-[[ $TREE =~ ^[0-9]+\.[0-9]+$ ]] || die "bad --tree: $TREE"
+((${#KERNELS[@]})) ||
+	read -ra KERNELS <<<"${SEP_KUNIT_KERNELS:-${SHADOW_EPOLL_KUNIT_TREE:-6.12}}"
+((${#KERNELS[@]})) || die "no kernel selected"
 
+# Several kernels: one run per tree (each takes the cache lock in turn),
+# then a line per tree and the sums.
+if ((${#KERNELS[@]} > 1)); then
+	args=(--arch "$ARCH")
+	[[ $LOCKDEP != 1 ]] || args+=(--lockdep)
+	out=$(mktemp)
+	trap 'rm -f "$out"' EXIT
+	lines=() fail=0 tp=0 tf=0 ts=0
+	for k in "${KERNELS[@]}"; do
+		krc=0
+		"${BASH_SOURCE[0]}" "${args[@]}" --kernel "$k" -- "${EXTRA[@]}" 2>&1 |
+			tee "$out" || krc=${PIPESTATUS[0]}
+		tree=$(sed -nE 's/^kunit\.sh: tree ([0-9.]+) .*/\1/p' "$out" | tail -n 1)
+		line=$(grep -E '^kunit: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$out" |
+			tail -n 1 || true)
+		read -r _ p _ f _ s _ <<<"${line:-kunit: 0 passed, 1 failed, 0 skipped}"
+		((krc == 0 || f > 0)) || f=1 # failed without saying which test
+		((krc == 0)) || fail=1
+		tp=$((tp + p)) tf=$((tf + f)) ts=$((ts + s))
+		lines+=("kunit ${tree:-$k}: $p passed, $f failed, $s skipped")
+	done
+	printf '%s\n' "${lines[@]}" "kunit: $tp passed, $tf failed, $ts skipped"
+	exit "$fail"
+fi
+
+# The tree of a kernel selector: a series with a source tarball in /usr/src
+# or an unpacked tree in the cache is taken as it is; 7.x and later are
+# resolved to the series of Debian's newest matching kernel and unpacked
+# by scripts/debian-kernel.sh (offline: the newest matching tree in the cache).
+SEL=${KERNELS[0]}
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd -P)
+NOTE="linux-source-$SEL"
+if [[ $SEL =~ ^[0-9]+\.[0-9]+$ &&
+	(-f /usr/src/linux-source-$SEL.tar.xz || -f $CACHE/linux-source-$SEL/Makefile) ]]; then
+	TREE=$SEL
+elif [[ $SEL =~ ^([7-9]|[1-9][0-9]+)(\.|$) ]]; then
+	if r=$("$REPO/scripts/debian-kernel.sh" resolve "$SEL"); then
+		TREE=$(sed -E 's/^([0-9]+\.[0-9]+).*/\1/' <<<"$r")
+		NOTE="Debian ${r% *} in ${r#* }"
+		"$REPO/scripts/debian-kernel.sh" source "$TREE" >/dev/null ||
+			die "could not unpack linux-source-$TREE"
+	else
+		s=$(grep -oE '^[0-9]+(\.[0-9]+)?' <<<"$SEL")
+		m=$({ compgen -G "$CACHE/linux-source-$s/Makefile" ||
+			compgen -G "$CACHE/linux-source-$s.*/Makefile" || true; } | sort -V | tail -n 1)
+		[[ -n $m ]] || die "no Debian kernel and no tree in $CACHE for '$SEL'"
+		TREE=${m%/Makefile} TREE=${TREE##*/linux-source-}
+		NOTE="offline: the newest tree in the cache"
+	fi
+elif [[ $SEL =~ ^[0-9]+\.[0-9]+$ ]]; then
+	TREE=$SEL # the unpack below names the missing package
+else
+	die "bad --kernel: $SEL (6.12, 6.1, 7, 7.3, ...)"
+fi
+[[ $TREE =~ ^[0-9]+\.[0-9]+$ ]] || die "bad tree: $TREE"
+echo "kunit.sh: tree $TREE for --kernel $SEL ($NOTE)"
+
 SRC=$CACHE/linux-source-$TREE
 TARBALL=/usr/src/linux-source-$TREE.tar.xz
 BUILD_DIR=$CACHE/kunit-$ARCH
