@@ -155,8 +155,9 @@ struct file *sep_instance_getfile(struct sep_instance *ep, int flags)
 {
 	struct file *file;
 
-	file = anon_inode_getfile("[shadow_epoll]", &sep_fops, ep,
-				  O_RDWR | (flags & O_CLOEXEC));
+	/* An adopted instance reads anon_inode:[eventpoll] in /proc/PID/fd. */
+	file = anon_inode_getfile(ep->adopted ? SEP_EPOLL_NAME : "[shadow_epoll]",
+				  &sep_fops, ep, O_RDWR | (flags & O_CLOEXEC));
 	if (!IS_ERR(file))
 		ep->file = file;
 	return file;
@@ -314,8 +315,6 @@ const struct file_operations *sep_epoll_fops;
  */
 static struct inode *sep_anon_inode;
 
-#define SEP_EPOLL_NAME	"[eventpoll]"
-
 /**
  * __sep_file_is_epoll() - sep_file_is_epoll() before a real epoll was seen
  * @file: a file that is not a shadow instance
@@ -329,6 +328,9 @@ bool __sep_file_is_epoll(struct file *file)
 {
 	const struct dentry *d = file->f_path.dentry;
 
+	/* Adopted instances carry the same name on the same inode. */
+	if (sep_is_shadow_file(file))
+		return false;
 	/* The inode first: most files are rejected without a call. */
 	if (file_inode(file) != sep_anon_inode || !d ||
 	    d->d_name.len != sizeof(SEP_EPOLL_NAME) - 1 ||

@@ -9,6 +9,9 @@
 
 #include "sep.h"
 
+/* The name of real epoll files, and of adopted instances (adopt.c). */
+#define SEP_EPOLL_NAME	"[eventpoll]"
+
 typedef int (*sep_copy_fn)(void *ctx, int idx, __poll_t revents, u64 data);
 typedef void (*sep_interest_fn)(void *ctx, const struct sep_item *item,
 				struct file *file, u32 flags);

@@ -21,6 +21,7 @@
 #include <linux/uaccess.h>
 
 #include "../include/uapi/linux/shadow_epoll.h"
+#include "adopt.h"
 #include "instance.h"
 #include "ioctl.h"
 #include "scan.h"
@@ -114,29 +115,29 @@ static __always_inline int sep_copy_args_hot(void *dst, size_t ksize,
 	return sep_copy_args_slow(dst, ksize, ksize, uarg);
 }
 
-static int sep_ioctl_create(const void __user *uarg)
+/**
+ * sep_create_fd() - make an instance and install it at a new fd
+ * @flags:   EPOLL_CLOEXEC or 0 (already checked)
+ * @adopted: made by an adopted epoll_create (adopt.c): named as an epoll
+ *
+ * Return: the fd, or a negative errno.
+ */
+int sep_create_fd(int flags, bool adopted)
 {
-	struct shadow_epoll_create_args args;
 	struct sep_instance *ep;
 	struct file *file;
 	int fd, error;
 
-	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
-	if (error)
-		return error;
-	/* As epoll_create1(): only EPOLL_CLOEXEC. */
-	if (args.flags & ~EPOLL_CLOEXEC)
-		return -EINVAL;
-
 	ep = sep_instance_alloc();
 	if (!ep)
 		return -ENOMEM;
-	fd = get_unused_fd_flags(O_RDWR | (args.flags & O_CLOEXEC));
+	ep->adopted = adopted;
+	fd = get_unused_fd_flags(O_RDWR | (flags & O_CLOEXEC));
 	if (fd < 0) {
 		error = fd;
 		goto out_free_ep;
 	}
-	file = sep_instance_getfile(ep, args.flags & O_CLOEXEC);
+	file = sep_instance_getfile(ep, flags & O_CLOEXEC);
 	if (IS_ERR(file)) {
 		error = PTR_ERR(file);
 		goto out_free_fd;
@@ -149,6 +150,20 @@ out_free_fd:
 out_free_ep:
 	sep_instance_put(ep);
 	return error;
+}
+
+static int sep_ioctl_create(const void __user *uarg)
+{
+	struct shadow_epoll_create_args args;
+	int error;
+
+	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (error)
+		return error;
+	/* As epoll_create1(): only EPOLL_CLOEXEC. */
+	if (args.flags & ~EPOLL_CLOEXEC)
+		return -EINVAL;
+	return sep_create_fd(args.flags, false);
 }
 
 /* ep_take_care_of_epollwakeup(): silently drop what the caller may not ask. */
@@ -196,22 +211,27 @@ out_fault:
 	return -EFAULT;
 }
 
-static int sep_ioctl_ctl(const void __user *uarg)
+/**
+ * sep_do_ctl() - epoll_ctl() on a shadow instance, from its arguments
+ * @epfd: the instance's fd
+ * @op:   EPOLL_CTL_*
+ * @fd:   the target fd
+ * @uev:  user pointer to the event (not read for EPOLL_CTL_DEL)
+ *
+ * Return: 0 or the errno epoll_ctl() gives, in its order.
+ */
+int sep_do_ctl(int epfd, int op, int fd, const struct epoll_event __user *uev)
 {
-	struct shadow_epoll_ctl_args args;
+	struct shadow_epoll_ctl_args args = { .epfd = epfd, .op = op, .fd = fd };
 	struct file *epfile, *tfile;
 	struct epoll_event epds = { };
 	struct fd ef, tf;
 	bool has_event;
 	int error;
 
-	error = sep_copy_args_hot(&args, sizeof(args), uarg);
-	if (error)
-		return error;
-
 	/* Any op but DEL (even an invalid one) reads the event first. */
 	has_event = args.op != EPOLL_CTL_DEL;
-	if (has_event && sep_get_event(&epds, u64_to_user_ptr(args.event)))
+	if (has_event && sep_get_event(&epds, uev))
 		return -EFAULT;
 
 	/* Light lookups, as epoll_ctl() does: the fd table pins both. */
@@ -248,6 +268,18 @@ out_put_target:
 out_put_ep:
 	fdput(ef);
 	return error;
+}
+
+static int sep_ioctl_ctl(const void __user *uarg)
+{
+	struct shadow_epoll_ctl_args args;
+	int error;
+
+	error = sep_copy_args_hot(&args, sizeof(args), uarg);
+	if (error)
+		return error;
+	return sep_do_ctl(args.epfd, args.op, args.fd,
+			  u64_to_user_ptr(args.event));
 }
 
 /* Copy one event out: events first, then data, as the kernel does. */
@@ -332,7 +364,7 @@ static struct timespec64 sep_deadline_after(struct timespec64 rel)
 }
 
 /* ep_timeout_to_timespec(): ms to an absolute deadline; <0 is forever. */
-static struct timespec64 *sep_ms_deadline(struct timespec64 *to, int ms)
+struct timespec64 *sep_ms_deadline(struct timespec64 *to, int ms)
 {
 	if (ms < 0)
 		return NULL;
@@ -348,7 +380,7 @@ static struct timespec64 *sep_ms_deadline(struct timespec64 *to, int ms)
 }
 
 /* epoll_pwait2()'s timespec: EFAULT, then EINVAL, then a deadline. */
-static int sep_ts_deadline(struct timespec64 *to, u64 uts)
+int sep_ts_deadline(struct timespec64 *to, u64 uts)
 {
 	struct timespec64 ts;
 
@@ -393,6 +425,31 @@ static void sep_restore_sigmask_unless(bool interrupted)
 		sigprocmask(SIG_SETMASK, &current->saved_sigmask, NULL);
 }
 
+/**
+ * sep_do_pwait() - do_epoll_pwait() on a shadow instance
+ * @epfd:       the instance's fd
+ * @events:     user array of @maxevents events
+ * @maxevents:  its length
+ * @to:         absolute deadline, NULL for none
+ * @sigmask:    user pointer to a sigset_t to apply for the call, or 0
+ * @sigsetsize: its size
+ *
+ * Return: events written, or the errno epoll_pwait() gives, in its order.
+ */
+int sep_do_pwait(int epfd, struct epoll_event __user *events, int maxevents,
+		 struct timespec64 *to, u64 sigmask, u64 sigsetsize)
+{
+	int error;
+
+	error = sep_set_sigmask(sigmask, sigsetsize);
+	if (error)
+		return error;
+	error = sep_do_wait(epfd, events, maxevents, to);
+	if (sigmask)
+		sep_restore_sigmask_unless(error == -EINTR);
+	return error;
+}
+
 static int sep_ioctl_wait(const void __user *uarg)
 {
 	struct shadow_epoll_wait_args args;
@@ -416,14 +473,8 @@ static int sep_ioctl_wait(const void __user *uarg)
 		to = sep_ms_deadline(&ts, args.timeout_ms);
 	}
 
-	error = sep_set_sigmask(args.sigmask, args.sigsetsize);
-	if (error)
-		return error;
-	error = sep_do_wait(args.epfd, u64_to_user_ptr(args.events),
-			    args.maxevents, to);
-	if (args.sigmask)
-		sep_restore_sigmask_unless(error == -EINTR);
-	return error;
+	return sep_do_pwait(args.epfd, u64_to_user_ptr(args.events),
+			    args.maxevents, to, args.sigmask, args.sigsetsize);
 }
 
 /* Resolve @epfd of a dump to an instance file. */
@@ -618,6 +669,10 @@ long sep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case _IOC_NR(SHADOW_EPOLL_IOC_INTEREST):
 		if (_IOC_DIR(cmd) == _IOC_DIR(SHADOW_EPOLL_IOC_INTEREST))
 			return sep_ioctl_dump(uarg, false);
+		break;
+	case _IOC_NR(SHADOW_EPOLL_IOC_ADOPT):
+		if (_IOC_DIR(cmd) == _IOC_DIR(SHADOW_EPOLL_IOC_ADOPT))
+			return sep_adopt_ioctl(uarg);
 		break;
 	case _IOC_NR(SHADOW_EPOLL_IOC_SOURCE):
 		if (_IOC_DIR(cmd) == _IOC_DIR(SHADOW_EPOLL_IOC_SOURCE))

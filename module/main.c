@@ -25,6 +25,7 @@
 
 #include <kunit/visibility.h>
 
+#include "adopt.h"
 #include "instance.h"
 #include "ioctl.h"
 #include "watch.h"
@@ -42,7 +43,12 @@ static int sep_open(struct inode *inode, struct file *file)
 
 static int sep_release(struct inode *inode, struct file *file)
 {
-	sep_instance_release(file->private_data);
+	struct sep_instance *ep = file->private_data;
+	bool adopted = ep->adopted;
+
+	sep_instance_release(ep);
+	if (adopted)
+		sep_adopt_put();
 	return 0;
 }
 
@@ -130,6 +136,7 @@ out_watch:
 static void __exit sep_exit(void)
 {
 	misc_deregister(&sep_misc);
+	sep_adopt_exit();
 	sep_watch_exit();
 }
 

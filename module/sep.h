@@ -221,6 +221,8 @@ struct sep_item {
  * @bp_usecs:  EPIOCSPARAMS busy_poll_usecs (stored only)
  * @bp_budget: EPIOCSPARAMS busy_poll_budget (stored only)
  * @bp_prefer: EPIOCSPARAMS prefer_busy_poll (stored only)
+ * @adopted:   made by an adopted epoll_create (adopt.c); set before the
+ *             file exists, never changed
  * @rcu:       deferred free (RCU readers walk the file index up to us)
  */
 struct sep_instance {
@@ -256,6 +258,7 @@ struct sep_instance {
 	u32 bp_usecs;
 	u16 bp_budget;
 	u8 bp_prefer;
+	bool adopted;
 	struct rcu_head rcu;
 };
 
