@@ -5,6 +5,9 @@
  * (a static program is one of the things the LD_PRELOAD shim cannot reach).
  *
  *   adopt-check adopted|plain
+ *   adopt-check leave CGROUP.PROCS   (adopted; then moves itself out)
+ *   adopt-check block                (an instance with a ready eventfd,
+ *                                     then epoll_wait() forever)
  *
  * Every call is a raw syscall(), as a Go runtime or inline-syscall code
  * makes them.  Prints one line per check; exit 0 when all pass.
@@ -53,6 +56,37 @@ static void fd_link(int fd, char *buf, size_t len)
 	buf[n < 0 ? 0 : n] = 0;
 }
 
+/* Move to the cgroup of @procs: the adopted instance keeps working. */
+static int leave(const char *procs)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 7 }, out[2];
+	int ep = syscall(SYS_epoll_create1, 0), efd = eventfd(1, 0), fd, ep2;
+
+	check(is_shadow(ep), "adopted instance before leaving");
+	fd = open(procs, O_WRONLY);
+	check(fd >= 0 && write(fd, "0", 1) == 1, "left the scope");
+	check(syscall(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, efd, &ev) == 0 &&
+	      syscall(SYS_epoll_wait, ep, out, 2, 0) == 1 && out[0].data.u64 == 7,
+	      "its instance still served by the shadow");
+	ep2 = syscall(SYS_epoll_create1, 0);
+	check(ep2 >= 0 && !is_shadow(ep2), "a new instance is in-tree");
+	return failed;
+}
+
+static int block(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 9 }, out[2];
+	int ep = syscall(SYS_epoll_create1, 0), efd = eventfd(1, 0), ep2;
+
+	/* One ready item for sep-inspect, then a wait that never returns. */
+	syscall(SYS_epoll_ctl, ep, EPOLL_CTL_ADD, efd, &ev);
+	ep2 = syscall(SYS_epoll_create1, 0);
+	printf("blocking: %d pid %d\n", is_shadow(ep) && is_shadow(ep2),
+	       (int)getpid());
+	fflush(stdout);
+	return syscall(SYS_epoll_wait, ep2, out, 2, -1);
+}
+
 int main(int argc, char **argv)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 42 }, out[4];
@@ -60,6 +94,10 @@ int main(int argc, char **argv)
 	int adopted, ep, ep1, efd, n;
 	char link[128];
 
+	if (argc == 3 && !strcmp(argv[1], "leave"))
+		return leave(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "block"))
+		return block();
 	if (argc != 2)
 		return 2;
 	adopted = !strcmp(argv[1], "adopted");
