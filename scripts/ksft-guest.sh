@@ -47,6 +47,7 @@ extra topo-real /selftests/sep_topo -R -q -s "${SEP_FUZZ_SEED:-1}" -t 2 -r 0.5
 extra ioctl-fuzz /selftests/sep_ioctl_fuzz -q -s "${SEP_FUZZ_SEED:-1}" -n "${SEP_IOCTL_FUZZ_CALLS:-100000}"
 extra bad-input /selftests/sep_bad_input
 extra bench /selftests/sep_bench -q
+extra adopt-bench /selftests/sep_adopt_bench -q
 extra dump-bench /selftests/sep_dump_bench -n 100000 -r 5
 extra adopt /selftests/sep-adopt.sh
 extra unload /selftests/sep_unload -m /lib/modules/shadow_epoll.ko -r "${SEP_UNLOAD_ROUNDS:-20}"

@@ -12,7 +12,9 @@
 #  2. adopt-check (static, raw syscalls) adopted, and beside it a sibling
 #     outside the scope that must get in-tree epoll; a task that leaves the
 #     scope keeps its instance.
-#  3. Unload: refused while an adopted task blocks in epoll_wait(); that
+#  3. A Go net/http program (sep-gohttp, when built): the same output under
+#     sep-run, and sep-inspect sees its netpoller's instance while it runs.
+#  4. Unload: refused while an adopted task blocks in epoll_wait(); that
 #     task's instance is visible to sep-inspect; after it exits, rmmod works
 #     and the module is loaded again.
 # Prints "adopt: ok: ..." / "adopt: FAIL: ..." lines; exit 1 on a failure.
@@ -66,7 +68,32 @@ if ./sep-run ./adopt-check leave "$cg/cgroup.procs" >$tmp/l.out; then
 	ok "a task that leaves the scope keeps its instance"
 else bad "leave"; cat $tmp/l.out; fi
 
-# 3. unload while an adopted task is blocked in epoll_wait()
+# 3. a Go program (raw syscalls from the runtime): same output, inspectable
+if [ -x ./sep-gohttp ]; then
+	./sep-gohttp -n 6 | tail -n +2 >$tmp/g-in.out
+	./sep-run -l ./sep-gohttp -n 6 -pause 300 >$tmp/g-sh.raw 2>$tmp/g-sh.log &
+	i=0
+	while ! grep -q listening $tmp/g-sh.raw && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	sleep 0.5
+	gpid=$(sed -n 's/^pid \([0-9]*\) listening/\1/p' $tmp/g-sh.raw)
+	./sep-inspect "$gpid" >$tmp/g-i.out 2>&1
+	# Informative: queued entries caught by --watch while requests run.
+	timeout 2 ./sep-inspect -w -i 1 "$gpid" >$tmp/g-w.out 2>&1
+	wait
+	echo "adopt: info: sep-inspect --watch caught $(grep -c '\[ready\]' $tmp/g-w.out) queued entries of the Go program"
+	tail -n +2 $tmp/g-sh.raw >$tmp/g-sh.out
+	if [ -s $tmp/g-in.out ] && cmp -s $tmp/g-in.out $tmp/g-sh.out; then
+		ok "Go net/http program: same output ($(wc -l <$tmp/g-in.out) exchanges), $(grep -c '^shadow_epoll\[' $tmp/g-sh.log) calls on the shadow"
+	else bad "Go program output differs"; diff $tmp/g-in.out $tmp/g-sh.out; fi
+	if grep -q 'shadow instance, [1-9]' $tmp/g-i.out; then
+		ok "sep-inspect on the Go program:"
+		sed 's/^/adopt:   /' $tmp/g-i.out
+	else bad "sep-inspect on the Go program"; cat $tmp/g-i.out; fi
+else
+	echo "adopt: skipped: no sep-gohttp (Go toolchain missing at build time)"
+fi
+
+# 4. unload while an adopted task is blocked in epoll_wait()
 ./sep-run ./adopt-check block >$tmp/b.out &
 runner=$!
 i=0
