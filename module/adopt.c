@@ -241,7 +241,9 @@ static long sep_sys_epoll_ctl(const struct pt_regs *regs)
 	return sep_adopt_ret(ret);
 }
 
-static long sep_sys_epoll_wait(const struct pt_regs *regs)
+/* epoll_wait() and epoll_pwait(): a timeout in ms, and a mask or none. */
+static long sep_sys_wait_ms(const struct pt_regs *regs, const char *name,
+			    u64 sigmask, u64 sigsetsize)
 {
 	int epfd = (int)regs->di, maxevents = (int)regs->dx;
 	int ms = (int)regs->r10;
@@ -249,23 +251,19 @@ static long sep_sys_epoll_wait(const struct pt_regs *regs)
 	long ret;
 
 	ret = sep_do_pwait(epfd, (void __user *)regs->si, maxevents,
-			   sep_ms_deadline(&ts, ms), 0, 0);
-	sep_log("epoll_wait(%d, %d, %d) = %ld\n", epfd, maxevents, ms, ret);
+			   sep_ms_deadline(&ts, ms), sigmask, sigsetsize);
+	sep_log("%s(%d, %d, %d) = %ld\n", name, epfd, maxevents, ms, ret);
 	return sep_adopt_ret(ret);
+}
+
+static long sep_sys_epoll_wait(const struct pt_regs *regs)
+{
+	return sep_sys_wait_ms(regs, "epoll_wait", 0, 0);
 }
 
 static long sep_sys_epoll_pwait(const struct pt_regs *regs)
 {
-	int epfd = (int)regs->di, maxevents = (int)regs->dx;
-	int ms = (int)regs->r10;
-	struct timespec64 ts;
-	long ret;
-
-	ret = sep_do_pwait(epfd, (void __user *)regs->si, maxevents,
-			   sep_ms_deadline(&ts, ms), regs->r8, regs->r9);
-	sep_log("epoll_pwait(%d, %d, %d, %#lx) = %ld\n", epfd, maxevents, ms,
-		regs->r8, ret);
-	return sep_adopt_ret(ret);
+	return sep_sys_wait_ms(regs, "epoll_pwait", regs->r8, regs->r9);
 }
 
 static long sep_sys_epoll_pwait2(const struct pt_regs *regs)
