@@ -23,14 +23,14 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/shadow_epoll.h>
+#include "libshadow_epoll.h"
+#include "shep_util.h"
 
 #define CG	"/sys/fs/cgroup"
 #define NREG	1024
@@ -61,45 +61,28 @@ static void die(const char *what)
 	exit(1);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 /* epoll_ctl() as the side does it; ADOPTED and INTREE are the syscall. */
 static int ctl(enum side s, int ep, int op, int fd, uint32_t events, int d)
 {
 	struct epoll_event ev = { .events = events, .data.u64 = d };
-	struct shadow_epoll_ctl_args a = {
-		.size = sizeof(a), .epfd = ep, .op = op, .fd = fd,
-		.event = (uintptr_t)&ev,
-	};
 
 	if (s != IOCTL)
 		return epoll_ctl(ep, op, fd, &ev);
-	return ioctl(ep, SHADOW_EPOLL_IOC_CTL, &a);
+	return shep_ctl(ep, op, fd, &ev);
 }
 
 static int wait_ev(enum side s, int ep, struct epoll_event *out, int m)
 {
-	struct shadow_epoll_wait_args a = {
-		.size = sizeof(a), .epfd = ep, .maxevents = m,
-		.events = (uintptr_t)out,
-	};
-
 	if (s != IOCTL)
 		return epoll_wait(ep, out, m, 0);
-	return ioctl(ep, SHADOW_EPOLL_IOC_WAIT, &a);
+	return shep_wait(ep, out, m, 0);
 }
 
 /* ns per op of one batch of @iters ops of case @c. */
 static double batch(enum side s, int ep, const struct bcase *c, long iters)
 {
 	static struct epoll_event out[NREG];
-	uint64_t t0 = now_ns();
+	uint64_t t0 = shep_now_ns();
 	long i;
 
 	for (i = 0; i < iters; i++) {
@@ -115,7 +98,7 @@ static double batch(enum side s, int ep, const struct bcase *c, long iters)
 			die("add/del");
 		}
 	}
-	return (double)(now_ns() - t0) / iters;
+	return (double)(shep_now_ns() - t0) / iters;
 }
 
 /* Register all NREG fds; the first K of the delivery case are ready. */
@@ -188,8 +171,7 @@ static int own_cgroup(char *dir, size_t len)
 
 int main(int argc, char **argv)
 {
-	struct shadow_epoll_adopt_args a = { .size = sizeof(a), .log_fd = -1 };
-	int rounds = 5, per = 3, opt, r, c, i, gw, ep, scope;
+	int rounds = 5, per = 3, opt, r, c, i, cgfd, ep, scope;
 	char dir[256];
 
 	while ((opt = getopt(argc, argv, "qr:t:")) != -1) {
@@ -213,13 +195,12 @@ int main(int argc, char **argv)
 			die("eventfd");
 	}
 	spare = eventfd(0, 0);
-	gw = open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
-	if (gw < 0) {
+	if (shep_gateway() < 0) {
 		printf("sep_adopt_bench: %s: %s; skipped\n",
-		       SHADOW_EPOLL_DEVICE, strerror(errno));
+		       shep_device_path(), strerror(errno));
 		return 4;
 	}
-	a.cgroup_fd = own_cgroup(dir, sizeof(dir));
+	cgfd = own_cgroup(dir, sizeof(dir));
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (r = 0; r < rounds; r++) {
 		/* Nothing hooked: in-tree and the ioctl path. */
@@ -227,17 +208,18 @@ int main(int argc, char **argv)
 		fill(INTREE, ep);
 		measure(INTREE, ep, per);
 		close(ep);
-		ep = open(SHADOW_EPOLL_DEVICE, O_RDWR);
+		ep = shep_create(0);
+		if (ep < 0)
+			die("shep_create");
 		fill(IOCTL, ep);
 		measure(IOCTL, ep, per);
 		close(ep);
 		/* Hooked while the scope and the adopted instance live. */
-		scope = ioctl(gw, SHADOW_EPOLL_IOC_ADOPT, &a);
+		scope = shep_adopt(cgfd, -1);
 		if (scope < 0)
 			die("SHADOW_EPOLL_IOC_ADOPT");
 		ep = epoll_create1(0);
-		if (ioctl(ep, SHADOW_EPOLL_IOC_INTEREST,
-			  &(struct shadow_epoll_dump_args){ .size = 24, .epfd = ep }))
+		if (shep_is_instance(ep) != 1)
 			die("the epoll_create1 of the scope is not a shadow");
 		fill(ADOPTED, ep);
 		measure(ADOPTED, ep, per);

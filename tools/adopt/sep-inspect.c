@@ -2,7 +2,7 @@
 /*
  * sep-inspect: print a running process's shadow instances.
  *
- *   sep-inspect [-w|--watch] [-i MS] PID [FD]
+ *   sep-inspect [-w|--watch] [-i|--interval MS] PID [FD]
  *
  * For each shadow instance among PID's fds (or FD only): the interest set
  * in fdinfo order, then the ready list in delivery order (while a scan
@@ -20,11 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <linux/shadow_epoll.h>
+#include "libshadow_epoll.h"
 
 #define CAP	4096
 
@@ -59,6 +58,14 @@ static const char *eflags(unsigned int f)
 	return "ready";
 }
 
+static void usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+		"usage: sep-inspect [-w|--watch] [-i|--interval MS] PID [FD]\n"
+		"       sep-inspect -h|--help\n");
+	exit(status);
+}
+
 /* Could PID's fd be a shadow instance?  Other files are never touched. */
 static int candidate(int pid, int fd)
 {
@@ -75,32 +82,22 @@ static int candidate(int pid, int fd)
 	       !strcmp(l, SHADOW_EPOLL_DEVICE);
 }
 
-static int dump(int fd, unsigned long cmd, void *buf, __u32 *count,
-		__u32 *flags)
-{
-	struct shadow_epoll_dump_args d = {
-		.size = sizeof(d), .epfd = fd, .count = CAP,
-		.entries = (__u64)(unsigned long)buf,
-	};
-
-	if (ioctl(fd, cmd, &d))
-		return -1;
-	*count = d.count;
-	*flags = d.flags;
-	return 0;
-}
-
 /* Print one instance; 0 if it is not a shadow instance (a real epoll). */
 static int show(int tfd, int fd)
 {
 	static struct shadow_epoll_interest_entry ie[CAP];
 	static struct shadow_epoll_ready_entry re[CAP];
-	__u32 n, m, f, i;
+	unsigned int n, m, f, i;
+	int r;
 
-	if (dump(fd, SHADOW_EPOLL_IOC_INTEREST, ie, &n, &f))
+	r = shep_interest(fd, ie, CAP);
+	if (r < 0)
 		return 0;
-	if (dump(fd, SHADOW_EPOLL_IOC_READY, re, &m, &f))
+	n = r;
+	r = shep_ready(fd, re, CAP, &f);
+	if (r < 0)
 		return 0;
+	m = r;
 	put("fd %d: shadow instance, %u registered, %u queued%s\n", tfd, n, m,
 	    (f & SHADOW_EPOLL_DUMP_SCANNING) ? ", scan running" : "");
 	put("  interest (fdinfo order):\n");
@@ -166,23 +163,24 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "watch", no_argument, NULL, 'w' },
 		{ "interval", required_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
 	int watch = 0, ms = 100, pid, tfd = -1, pidfd, c;
 	char *prev = NULL;
 
-	while ((c = getopt_long(argc, argv, "wi:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "wi:h", opts, NULL)) != -1) {
 		if (c == 'w')
 			watch = 1;
 		else if (c == 'i')
 			ms = atoi(optarg);
+		else if (c == 'h')
+			usage(0);
 		else
-			return 2;
+			usage(2);
 	}
-	if (optind >= argc || argc - optind > 2) {
-		fprintf(stderr, "usage: sep-inspect [-w|--watch] [-i MS] PID [FD]\n");
-		return 2;
-	}
+	if (optind >= argc || argc - optind > 2)
+		usage(2);
 	pid = atoi(argv[optind]);
 	if (argc - optind == 2)
 		tfd = atoi(argv[optind + 1]);

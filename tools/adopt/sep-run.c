@@ -2,7 +2,7 @@
 /*
  * sep-run: run a program with its epoll system calls adopted by the shadow.
  *
- *   sep-run [-l|--log] [--cgroup DIR] [--] PROG [ARGS...]
+ *   sep-run [-l|--log] [-c|--cgroup DIR] [--] PROG [ARGS...]
  *
  * Makes a cgroup (by default a child of sep-run's own, "sep-run.<pid>"),
  * hands it to the module (SHADOW_EPOLL_IOC_ADOPT), and runs PROG in it:
@@ -21,18 +21,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <linux/shadow_epoll.h>
+#include "libshadow_epoll.h"
 
-static void usage(void)
+static void usage(int status)
 {
-	fprintf(stderr,
-		"usage: sep-run [-l|--log] [--cgroup DIR] [--] PROG [ARGS...]\n");
-	exit(2);
+	fprintf(status ? stderr : stdout,
+		"usage: sep-run [-l|--log] [-c|--cgroup DIR] [--] PROG [ARGS...]\n"
+		"       sep-run -h|--help\n");
+	exit(status);
 }
 
 /* The cgroup2 mount point and our own cgroup's path under it. */
@@ -93,31 +93,25 @@ static int join_cgroup(const char *dir)
 
 static int adopt(const char *dir, int log)
 {
-	struct shadow_epoll_adopt_args a = {
-		.size = sizeof(a), .log_fd = -1,
-	};
-	int gw, scope;
+	int cgfd, scope;
 
-	gw = open(SHADOW_EPOLL_DEVICE, O_RDWR | O_CLOEXEC);
-	if (gw < 0) {
-		perror("sep-run: " SHADOW_EPOLL_DEVICE);
+	if (shep_gateway() < 0) {
+		fprintf(stderr, "sep-run: %s: %s\n", shep_device_path(),
+			strerror(errno));
 		return -1;
 	}
-	a.cgroup_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (a.cgroup_fd < 0) {
+	cgfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cgfd < 0) {
 		fprintf(stderr, "sep-run: %s: %s\n", dir, strerror(errno));
-		close(gw);
 		return -1;
 	}
-	if (log) {
-		a.flags = SHADOW_EPOLL_ADOPT_LOG;
-		a.log_fd = STDERR_FILENO;
-	}
-	scope = ioctl(gw, SHADOW_EPOLL_IOC_ADOPT, &a);
+	scope = shep_adopt(cgfd, log ? STDERR_FILENO : -1);
 	if (scope < 0)
 		fprintf(stderr, "sep-run: adopt %s: %s\n", dir, strerror(errno));
-	close(a.cgroup_fd);
-	close(gw);
+	close(cgfd);
+	/* Only the scope fd stays open while PROG runs. */
+	close(shep_gateway());
+	shep_gateway_forget();
 	return scope;
 }
 
@@ -172,12 +166,15 @@ int main(int argc, char **argv)
 		case 'c':
 			cg = optarg;
 			break;
+		case 'h':
+			usage(0);
+			break;
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (optind >= argc)
-		usage();
+		usage(2);
 	if (cg) {
 		snprintf(dir, sizeof(dir), "%s", cg);
 	} else {
