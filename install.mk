@@ -10,6 +10,7 @@
 #       install-user:   the udev rule, the uapi header under include/linux/,
 #                       libshadow_epoll (.so with soname, .a, header,
 #                       shadow_epoll.pc), the LD_PRELOAD shim, sep-scenario,
+#                       sep-run, sep-inspect,
 #                       sep-preload, sep-preload-check, the scenario corpus
 #                       under share/shadow-epoll/, the man pages
 #   make uninstall [DESTDIR=dir] [PREFIX=...] [KDIR=...]
@@ -61,7 +62,7 @@ SCENARIOS_SRC := $(wildcard tools/scenarios/*.sep)
 MAN_SRC := $(wildcard man/*.[1-9])
 LIB_MAN := libshadow_epoll.3
 MAN_PAGES := $(notdir $(MAN_SRC)) $(LIB_MAN)
-BIN_TOOLS := sep-scenario sep-preload sep-preload-check
+BIN_TOOLS := sep-scenario sep-preload sep-preload-check sep-run sep-inspect
 LIB_SO := libshadow_epoll.so
 PRELOAD_SO := libshadow_epoll_preload.so
 
@@ -124,6 +125,8 @@ install-user: install-build
 	$(INSTALL) -m 0755 "$(TOOLS_OUT)/$(PRELOAD_SO)" "$(D)$(LIBDIR)/"
 	$(INSTALL) -m 0644 "$(INSTALL_BUILD)/shadow_epoll.pc" "$(D)$(PKGCONFIGDIR)/"
 	$(INSTALL) -m 0755 "$(TOOLS_OUT)/sep-scenario" "$(D)$(BINDIR)/sep-scenario"
+	$(INSTALL) -m 0755 "$(TOOLS_OUT)/sep-run" "$(D)$(BINDIR)/sep-run"
+	$(INSTALL) -m 0755 "$(TOOLS_OUT)/sep-inspect" "$(D)$(BINDIR)/sep-inspect"
 	$(INSTALL) -m 0755 "$(TOOLS_OUT)/preload-check" "$(D)$(BINDIR)/sep-preload-check"
 	$(INSTALL) -m 0755 "$(INSTALL_BUILD)/sep-preload" "$(D)$(BINDIR)/sep-preload"
 	$(INSTALL) -m 0644 $(SCENARIOS_SRC) "$(D)$(PKGDATA)/scenarios/"

@@ -135,6 +135,30 @@ static void ioctl_source_trigger(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sep_check_source_trigger(&t), -EINVAL);
 }
 
+static void ioctl_adopt_flags_and_log_fd(struct kunit *test)
+{
+	struct shadow_epoll_adopt_args a = { .size = sizeof(a), .log_fd = -1 };
+
+	KUNIT_EXPECT_EQ(test, sep_check_adopt(&a), 0);
+	/* The fds themselves are adopt.c's to check, when it takes them. */
+	a.cgroup_fd = -1;
+	KUNIT_EXPECT_EQ(test, sep_check_adopt(&a), 0);
+	a.flags = SHADOW_EPOLL_ADOPT_LOG << 1;
+	KUNIT_EXPECT_EQ(test, sep_check_adopt(&a), -EINVAL);
+	a.flags = O_CLOEXEC;
+	KUNIT_EXPECT_EQ(test, sep_check_adopt(&a), -EINVAL);
+	/* A log fd only with the flag that asks for it. */
+	a.flags = 0;
+	a.log_fd = 2;
+	KUNIT_EXPECT_EQ(test, sep_check_adopt(&a), -EINVAL);
+	a.log_fd = 0;
+	KUNIT_EXPECT_EQ(test, sep_check_adopt(&a), -EINVAL);
+	a.flags = SHADOW_EPOLL_ADOPT_LOG;
+	KUNIT_EXPECT_EQ(test, sep_check_adopt(&a), 0);
+	a.log_fd = -1;
+	KUNIT_EXPECT_EQ(test, sep_check_adopt(&a), 0);
+}
+
 static struct kunit_case ioctl_test_cases[] = {
 	KUNIT_CASE(ioctl_size_rule),
 	KUNIT_CASE(ioctl_create_flags),
@@ -144,6 +168,7 @@ static struct kunit_case ioctl_test_cases[] = {
 	KUNIT_CASE(ioctl_source_change_ops),
 	KUNIT_CASE(ioctl_source_change_flags),
 	KUNIT_CASE(ioctl_source_trigger),
+	KUNIT_CASE(ioctl_adopt_flags_and_log_fd),
 	{}
 };
 

@@ -33,6 +33,9 @@
 #include "object.h"
 #include "readylist.h"
 
+/* The name of real epoll files, and of adopted instances (adopt.c). */
+#define SEP_EPOLL_NAME	"[eventpoll]"
+
 static int sep_learn_anon_inode(void);
 
 /**
@@ -62,7 +65,9 @@ struct file *sep_instance_getfile(struct sep_instance *ep, int flags)
 {
 	struct file *file;
 
-	file = anon_inode_getfile("[shadow_epoll]", sep_instance_fops, ep,
+	/* An adopted instance reads anon_inode:[eventpoll] in /proc/PID/fd. */
+	file = anon_inode_getfile(ep->adopted ? SEP_EPOLL_NAME : "[shadow_epoll]",
+				  sep_instance_fops, ep,
 				  O_RDWR | (flags & O_CLOEXEC));
 	if (!IS_ERR(file))
 		ep->file = file;
@@ -191,11 +196,10 @@ const struct file_operations *sep_epoll_fops;
  */
 static struct inode *sep_anon_inode;
 
-#define SEP_EPOLL_NAME	"[eventpoll]"
-
 /**
  * __sep_file_is_epoll() - sep_file_is_epoll() before a real epoll was seen
- * @file: a file that is not a shadow instance
+ * @file: a file; a shadow instance (an adopted one has the same name on
+ *        the same inode) is refused
  *
  * Real epoll files all share one file_operations, which the first one found
  * here records.
@@ -206,6 +210,9 @@ bool __sep_file_is_epoll(struct file *file)
 {
 	const struct dentry *d = file->f_path.dentry;
 
+	/* Adopted instances carry the same name on the same inode. */
+	if (sep_is_shadow_file(file))
+		return false;
 	/* The inode first: most files are rejected without a call. */
 	if (file_inode(file) != sep_anon_inode || !d ||
 	    d->d_name.len != sizeof(SEP_EPOLL_NAME) - 1 ||

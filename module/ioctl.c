@@ -5,7 +5,10 @@
  * The only file that touches __user memory layouts and decodes commands.
  * The epoll-equivalent commands check their arguments in exactly the order
  * the real system calls do on the running kernel (docs/epoll-semantics.md §4), so
- * that every error path gives the same errno.
+ * that every error path gives the same errno.  Their bodies after the
+ * argument struct (sep_create_fd(), sep_do_ctl(), sep_do_pwait()) are also
+ * the bodies of the adopted system calls (adopt.c), which enter them with
+ * the syscall's own arguments.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -78,6 +81,10 @@ static __always_inline void sep_build_check_abi(void)
 	SEP_CHECK_FIELD(shadow_epoll_source_change, __reserved, 20);
 	BUILD_BUG_ON(sizeof(struct shadow_epoll_source_trigger) != 40);
 	SEP_CHECK_FIELD(shadow_epoll_source_trigger, change, 16);
+	BUILD_BUG_ON(sizeof(struct shadow_epoll_adopt_args) != 16);
+	SEP_CHECK_FIELD(shadow_epoll_adopt_args, flags, 4);
+	SEP_CHECK_FIELD(shadow_epoll_adopt_args, cgroup_fd, 8);
+	SEP_CHECK_FIELD(shadow_epoll_adopt_args, log_fd, 12);
 
 	/* The hot commands take the exact-size fast path. */
 	BUILD_BUG_ON(sizeof(struct shadow_epoll_ctl_args) > SEP_ARGS_FAST_MAX);
@@ -198,28 +205,29 @@ sep_check_create(const struct shadow_epoll_create_args *args)
 }
 EXPORT_SYMBOL_IF_KUNIT(sep_check_create);
 
-static int sep_ioctl_create(const void __user *uarg)
+/**
+ * sep_create_fd() - make an instance and install it at a new fd
+ * @flags:   EPOLL_CLOEXEC or 0 (already checked)
+ * @adopted: made by an adopted epoll_create() (adopt.c): named as an epoll
+ *
+ * Return: the fd, or a negative errno.
+ */
+int sep_create_fd(int flags, bool adopted)
 {
-	struct shadow_epoll_create_args args;
 	struct sep_instance *ep;
 	struct file *file;
 	int fd, error;
 
-	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
-	if (!error)
-		error = sep_check_create(&args);
-	if (error)
-		return error;
-
 	ep = sep_instance_alloc();
 	if (!ep)
 		return -ENOMEM;
-	fd = get_unused_fd_flags(O_RDWR | (args.flags & O_CLOEXEC));
+	ep->adopted = adopted;
+	fd = get_unused_fd_flags(O_RDWR | (flags & O_CLOEXEC));
 	if (fd < 0) {
 		error = fd;
 		goto out_free_ep;
 	}
-	file = sep_instance_getfile(ep, args.flags & O_CLOEXEC);
+	file = sep_instance_getfile(ep, flags & O_CLOEXEC);
 	if (IS_ERR(file)) {
 		error = PTR_ERR(file);
 		goto out_free_fd;
@@ -232,6 +240,19 @@ out_free_fd:
 out_free_ep:
 	sep_instance_put(ep);
 	return error;
+}
+
+static int sep_ioctl_create(const void __user *uarg)
+{
+	struct shadow_epoll_create_args args;
+	int error;
+
+	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (!error)
+		error = sep_check_create(&args);
+	if (error)
+		return error;
+	return sep_create_fd(args.flags, false);
 }
 
 /* ep_take_care_of_epollwakeup(): silently drop what the caller may not ask. */
@@ -279,31 +300,35 @@ out_fault:
 	return -EFAULT;
 }
 
-static int sep_ioctl_ctl(const void __user *uarg)
+/**
+ * sep_do_ctl() - epoll_ctl() on a shadow instance, from its arguments
+ * @epfd: the instance's fd
+ * @op:   EPOLL_CTL_*
+ * @fd:   the target fd
+ * @uev:  user pointer to the event (not read for EPOLL_CTL_DEL)
+ *
+ * Return: 0 or the errno epoll_ctl() gives, in its order.
+ */
+int sep_do_ctl(int epfd, int op, int fd, const struct epoll_event __user *uev)
 {
-	struct shadow_epoll_ctl_args args;
 	struct file *epfile, *tfile;
 	struct epoll_event epds = { };
 	struct fd ef, tf;
 	bool has_event;
 	int error;
 
-	error = sep_copy_args_hot(&args, sizeof(args), uarg);
-	if (error)
-		return error;
-
 	/* Any op but DEL (even an invalid one) reads the event first. */
-	has_event = args.op != EPOLL_CTL_DEL;
-	if (has_event && sep_get_event(&epds, u64_to_user_ptr(args.event)))
+	has_event = op != EPOLL_CTL_DEL;
+	if (has_event && sep_get_event(&epds, uev))
 		return -EFAULT;
 
 	/* Light lookups, as epoll_ctl() does: the fd table pins both. */
-	ef = fdget(args.epfd);
+	ef = fdget(epfd);
 	epfile = fd_file(ef);
 	if (!epfile)
 		return -EBADF;
 	error = -EBADF;
-	tf = fdget(args.fd);
+	tf = fdget(fd);
 	tfile = fd_file(tf);
 	if (!tfile)
 		goto out_put_ep;
@@ -318,19 +343,30 @@ static int sep_ioctl_ctl(const void __user *uarg)
 	if (epfile == tfile || !sep_is_shadow_file(epfile))
 		goto out_put_target;
 	if (has_event) {
-		error = sep_check_exclusive(args.op, &epds, tfile);
+		error = sep_check_exclusive(op, &epds, tfile);
 		if (error)
 			goto out_put_target;
 	}
 
-	error = sep_ctl(epfile->private_data, epfile, args.op, tfile, args.fd,
-			&epds);
+	error = sep_ctl(epfile->private_data, epfile, op, tfile, fd, &epds);
 
 out_put_target:
 	fdput(tf);
 out_put_ep:
 	fdput(ef);
 	return error;
+}
+
+static int sep_ioctl_ctl(const void __user *uarg)
+{
+	struct shadow_epoll_ctl_args args;
+	int error;
+
+	error = sep_copy_args_hot(&args, sizeof(args), uarg);
+	if (error)
+		return error;
+	return sep_do_ctl(args.epfd, args.op, args.fd,
+			  u64_to_user_ptr(args.event));
 }
 
 /* Copy one event out: events first, then data, as the kernel does. */
@@ -414,8 +450,14 @@ static struct timespec64 sep_deadline_after(struct timespec64 rel)
 	return res;
 }
 
-/* ep_timeout_to_timespec(): ms to an absolute deadline; <0 is forever. */
-static struct timespec64 *sep_ms_deadline(struct timespec64 *to, int ms)
+/**
+ * sep_ms_deadline() - ep_timeout_to_timespec(): ms to an absolute deadline
+ * @to: where the deadline is kept
+ * @ms: the timeout; < 0 is forever
+ *
+ * Return: @to, or NULL (no deadline).
+ */
+struct timespec64 *sep_ms_deadline(struct timespec64 *to, int ms)
 {
 	if (ms < 0)
 		return NULL;
@@ -430,8 +472,14 @@ static struct timespec64 *sep_ms_deadline(struct timespec64 *to, int ms)
 	return to;
 }
 
-/* epoll_pwait2()'s timespec: EFAULT, then EINVAL, then a deadline. */
-static int sep_ts_deadline(struct timespec64 *to, u64 uts)
+/**
+ * sep_ts_deadline() - epoll_pwait2()'s timespec to an absolute deadline
+ * @to:  where the deadline goes
+ * @uts: user pointer to a struct __kernel_timespec (not NULL)
+ *
+ * Return: 0, -EFAULT, then -EINVAL (an invalid timespec), in that order.
+ */
+int sep_ts_deadline(struct timespec64 *to, u64 uts)
 {
 	struct timespec64 ts;
 
@@ -477,6 +525,31 @@ static void sep_restore_sigmask_unless(bool interrupted)
 }
 
 /**
+ * sep_do_pwait() - do_epoll_pwait() on a shadow instance
+ * @epfd:       the instance's fd
+ * @events:     user array of @maxevents events
+ * @maxevents:  its length
+ * @to:         absolute deadline, NULL for none
+ * @sigmask:    user pointer to a sigset_t to apply for the call, or 0
+ * @sigsetsize: its size
+ *
+ * Return: events written, or the errno epoll_pwait() gives, in its order.
+ */
+int sep_do_pwait(int epfd, struct epoll_event __user *events, int maxevents,
+		 struct timespec64 *to, u64 sigmask, u64 sigsetsize)
+{
+	int error;
+
+	error = sep_set_sigmask(sigmask, sigsetsize);
+	if (error)
+		return error;
+	error = sep_do_wait(epfd, events, maxevents, to);
+	if (sigmask)
+		sep_restore_sigmask_unless(error == -EINTR);
+	return error;
+}
+
+/**
  * sep_check_wait() - SHADOW_EPOLL_IOC_WAIT's own argument rules
  * @args: the kernel copy
  *
@@ -516,14 +589,8 @@ static int sep_ioctl_wait(const void __user *uarg)
 		to = sep_ms_deadline(&ts, args.timeout_ms);
 	}
 
-	error = sep_set_sigmask(args.sigmask, args.sigsetsize);
-	if (error)
-		return error;
-	error = sep_do_wait(args.epfd, u64_to_user_ptr(args.events),
-			    args.maxevents, to);
-	if (args.sigmask)
-		sep_restore_sigmask_unless(error == -EINTR);
-	return error;
+	return sep_do_pwait(args.epfd, u64_to_user_ptr(args.events),
+			    args.maxevents, to, args.sigmask, args.sigsetsize);
 }
 
 /* Resolve @epfd of a dump to an instance file. */
@@ -813,6 +880,55 @@ static long sep_ioctl_source(const void __user *uarg)
 }
 
 /*
+ * SHADOW_EPOLL_IOC_ADOPT is served by adopt.c, which sits above this file
+ * (its system calls enter the bodies above): the command is decoded here
+ * and handed to the function main.c gives sep_ioctl_init() at load.
+ */
+static long (*sep_adopt_fn)(const struct shadow_epoll_adopt_args *args)
+	__ro_after_init;
+
+/**
+ * sep_ioctl_init() - module init: where SHADOW_EPOLL_IOC_ADOPT goes
+ * @adopt: adopt.c's entry, given the checked kernel copy
+ */
+void __init sep_ioctl_init(long (*adopt)(const struct shadow_epoll_adopt_args *))
+{
+	sep_adopt_fn = adopt;
+}
+
+/**
+ * sep_check_adopt() - SHADOW_EPOLL_IOC_ADOPT's argument rules
+ * @args: the kernel copy
+ *
+ * The fds are checked by adopt.c, when it takes them.
+ *
+ * Return: 0, or -EINVAL for unknown flags, or a @log_fd other than -1
+ * without SHADOW_EPOLL_ADOPT_LOG.
+ */
+VISIBLE_IF_KUNIT int sep_check_adopt(const struct shadow_epoll_adopt_args *args)
+{
+	if (args->flags & ~SHADOW_EPOLL_ADOPT_FLAGS)
+		return -EINVAL;
+	if (!(args->flags & SHADOW_EPOLL_ADOPT_LOG) && args->log_fd != -1)
+		return -EINVAL;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(sep_check_adopt);
+
+static long sep_ioctl_adopt(const void __user *uarg)
+{
+	struct shadow_epoll_adopt_args args;
+	int error;
+
+	error = sep_copy_args(&args, sizeof(args), sizeof(args), uarg);
+	if (!error)
+		error = sep_check_adopt(&args);
+	if (error)
+		return error;
+	return sep_adopt_fn(&args);
+}
+
+/*
  * ioctls an epoll fd itself answers: EPIOCSPARAMS/EPIOCGPARAMS from 6.9
  * (unknown commands give EINVAL there), nothing before (ENOTTY).
  */
@@ -891,6 +1007,10 @@ long sep_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case _IOC_NR(SHADOW_EPOLL_IOC_INTEREST):
 		if (_IOC_DIR(cmd) == _IOC_DIR(SHADOW_EPOLL_IOC_INTEREST))
 			return sep_ioctl_dump(uarg, false);
+		break;
+	case _IOC_NR(SHADOW_EPOLL_IOC_ADOPT):
+		if (_IOC_DIR(cmd) == _IOC_DIR(SHADOW_EPOLL_IOC_ADOPT))
+			return sep_ioctl_adopt(uarg);
 		break;
 	case _IOC_NR(SHADOW_EPOLL_IOC_SOURCE):
 		if (_IOC_DIR(cmd) == _IOC_DIR(SHADOW_EPOLL_IOC_SOURCE))

@@ -5,11 +5,26 @@
 #ifndef _SHADOW_EPOLL_IOCTL_H
 #define _SHADOW_EPOLL_IOCTL_H
 
+#include <linux/eventpoll.h>
 #include <linux/fs.h>
+#include <linux/time64.h>
+#include <linux/types.h>
 
 #include "../include/uapi/linux/shadow_epoll.h"
 
 long sep_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+void sep_ioctl_init(long (*adopt)(const struct shadow_epoll_adopt_args *));
+
+/*
+ * The bodies of the epoll commands after their argument struct, which the
+ * adopted system calls (adopt.c) enter with the syscall's own arguments.
+ */
+int sep_create_fd(int flags, bool adopted);
+int sep_do_ctl(int epfd, int op, int fd, const struct epoll_event __user *uev);
+int sep_do_pwait(int epfd, struct epoll_event __user *events, int maxevents,
+		 struct timespec64 *to, u64 sigmask, u64 sigsetsize);
+struct timespec64 *sep_ms_deadline(struct timespec64 *to, int ms);
+int sep_ts_deadline(struct timespec64 *to, u64 uts);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* The argument rules of each command, on the kernel copy (ioctl_kunit.c). */
@@ -20,6 +35,7 @@ int sep_check_dump(const struct shadow_epoll_dump_args *args);
 int sep_check_source(const struct shadow_epoll_source_args *args);
 int sep_check_source_change(const struct shadow_epoll_source_change *c);
 int sep_check_source_trigger(const struct shadow_epoll_source_trigger *t);
+int sep_check_adopt(const struct shadow_epoll_adopt_args *args);
 #endif
 
 #endif /* _SHADOW_EPOLL_IOCTL_H */

@@ -23,6 +23,7 @@
 #include <linux/poll.h>
 #include <linux/seq_file.h>
 
+#include "adopt.h"
 #include "fileindex.h"
 #include "hook.h"
 #include "instance.h"
@@ -42,7 +43,12 @@ static int sep_open(struct inode *inode, struct file *file)
 
 static int sep_release(struct inode *inode, struct file *file)
 {
-	sep_instance_release(file->private_data);
+	struct sep_instance *ep = file->private_data;
+	bool adopted = ep->adopted;
+
+	sep_instance_release(ep);
+	if (adopted)
+		sep_adopt_put();
 	return 0;
 }
 
@@ -115,6 +121,7 @@ static int __init sep_init(void)
 		return -EINVAL;
 	}
 	sep_misc.mode = dev_mode;
+	sep_ioctl_init(sep_adopt);
 	error = sep_object_init(&sep_fops);
 	if (error)
 		return error;
@@ -138,6 +145,7 @@ out_object:
 static void __exit sep_exit(void)
 {
 	misc_deregister(&sep_misc);
+	sep_adopt_exit();
 	sep_index_exit();
 	sep_hook_exit();
 	sep_object_exit();

@@ -61,6 +61,15 @@
  * sep_source.lock (source.c), a synthetic source's mask and trigger,
  * irq-safe, never held across a wakeup.
  *
+ * sep_adopt_mutex (adopt.c), beside the above: the writers of the scope
+ * list, the count of scopes and adopted instances, and the registration of
+ * the system-call kprobes.  Process context only, taken with none of the
+ * module's other locks held (the ADOPT ioctl, an adopted epoll_create
+ * before its instance exists, the release of a scope file, the release of
+ * an adopted instance after sep_instance_release()); the kernel's
+ * kprobe_mutex nests inside it (register_kprobes(), unregister_kprobes()).
+ * The kprobe pre-handler reads the scope list under RCU only.
+ *
  * Lockless parts: items and instances are freed after an RCU grace period;
  * the file index is read under RCU; @events is read by the callback with
  * READ_ONCE (see sep_set_event() for the ordering).
@@ -277,6 +286,9 @@ struct sep_item {
  * @bp_prefer: EPIOCSPARAMS prefer_busy_poll (stored only); the three take
  *             no lock, as the kernel's: each is one WRITE_ONCE/READ_ONCE,
  *             and a concurrent set may be seen half applied
+ * @adopted:   made by an adopted epoll_create (adopt.c); takes no lock:
+ *             set before the file exists, never changed, read with
+ *             READ_ONCE by adopt.c's kprobe pre-handler under RCU
  * @rcu:       deferred free (RCU readers walk the file index up to us)
  */
 struct sep_instance {
@@ -312,6 +324,7 @@ struct sep_instance {
 	u32 bp_usecs;
 	u16 bp_budget;
 	u8 bp_prefer;
+	bool adopted;
 	struct rcu_head rcu;
 };
 

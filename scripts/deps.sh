@@ -8,7 +8,7 @@
 
 set -euo pipefail
 
-PKGS=(gcc make libc6-dev kmod cpio busybox-static qemu-system-x86 sparse flex
+PKGS=(gcc make libc6-dev kmod cpio busybox-static qemu-system-x86 sparse flex golang-go
 	bison bc libelf-dev libssl-dev rsync shellcheck python3 perl xz-utils zstd
 	linux-image-amd64 linux-headers-amd64 linux-source-6.12 pkg-config man-db)
 K612='^linux-image-6\.12\.[0-9]+\+deb12-amd64$'

@@ -131,7 +131,8 @@ tree_files() {
 	for f in /etc/udev/rules.d/60-shadow-epoll.rules \
 		$PREFIX/lib/libshadow_epoll.a $PREFIX/lib/libshadow_epoll_preload.so \
 		$PREFIX/lib/pkgconfig/shadow_epoll.pc \
-		$PREFIX/bin/sep-scenario $PREFIX/bin/sep-preload $PREFIX/bin/sep-preload-check; do
+		$PREFIX/bin/sep-scenario $PREFIX/bin/sep-preload $PREFIX/bin/sep-preload-check \
+		$PREFIX/bin/sep-run $PREFIX/bin/sep-inspect; do
 		[[ -f $D$f ]] || { echo "missing: $f"; missing=1; }
 	done
 	for h in include/uapi/linux/*.h; do
@@ -304,7 +305,7 @@ man_options() { # TOOL: every option its usage prints is in its page
 	done
 	((missing == 0)) && echo "$n options, all in the page"
 }
-for tool in sep-scenario sep-preload; do
+for tool in sep-scenario sep-preload sep-run sep-inspect; do
 	check "man-options-$tool" man_options "$tool"
 done
 

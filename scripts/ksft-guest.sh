@@ -14,7 +14,10 @@
 #     ($SEP_STRESS_SECS s each), random topologies with cycles through real
 #     epolls under a progress watchdog ($SEP_TOPO_SECS s, then briefly with
 #     real epolls only), the ioctl fuzzer ($SEP_IOCTL_FUZZ_CALLS calls), the
-#     bad-input table check, the benchmark smoke runs and, last (it unloads
+#     bad-input table check, the benchmark smoke runs, the adoption checks
+#     (sep-adopt.sh: the kernel's epoll_wakeup_test under sep-run against
+#     in-tree, static raw-syscall program, unload refused while adopted)
+#     and, last (it unloads
 #     and reloads the module), the unload-against-a-pending-fput check
 #     (sep_unload, $SEP_UNLOAD_ROUNDS race rounds).
 # scripts/check.sh parses both.
@@ -51,6 +54,8 @@ extra topo-real /selftests/sep_topo -R -q -s "${SEP_FUZZ_SEED:-1}" -t 2 -r 0.5
 extra ioctl-fuzz /selftests/sep_ioctl_fuzz -q -s "${SEP_FUZZ_SEED:-1}" -n "${SEP_IOCTL_FUZZ_CALLS:-100000}"
 extra bad-input /selftests/sep_bad_input
 extra bench /selftests/sep_bench -q
+extra adopt-bench /selftests/sep_adopt_bench -q
 extra dump-bench /selftests/sep_dump_bench -n 100000 -r 5
+extra adopt /selftests/sep-adopt.sh
 extra unload /selftests/sep_unload -m /lib/modules/shadow_epoll.ko -r "${SEP_UNLOAD_ROUNDS:-20}"
 exit 0

@@ -15,7 +15,9 @@
 #include <limits.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include "sep_rel.h"
@@ -77,6 +79,57 @@ static void *at_end(const void *src, size_t len)
 	return p;
 }
 
+/* ---- P: ADOPT (the argument rules, then the fds; no scope is made) ---- */
+static void adopt_rows(int efd, int opath)
+{
+	struct shadow_epoll_adopt_args pa = { .size = sizeof(pa), .log_fd = -1 };
+	char dir[64];
+	int gw = shep_gateway(), cg, root;
+
+	pa.flags = SHADOW_EPOLL_ADOPT_LOG << 1;
+	pa.cgroup_fd = 1 << 20;
+	ROW("P1", "ADOPT: unknown flags (beat a bad cgroup_fd)", 0, EINVAL,
+	    ioctl(gw, SHADOW_EPOLL_IOC_ADOPT, &pa));
+	pa.flags = 0;
+	pa.log_fd = 2;
+	ROW("P1", "ADOPT: log_fd other than -1 without ADOPT_LOG", 0, EINVAL,
+	    ioctl(gw, SHADOW_EPOLL_IOC_ADOPT, &pa));
+	pa.log_fd = -1;
+	ROW("P2", "ADOPT: cgroup_fd not open", 0, EBADF,
+	    ioctl(gw, SHADOW_EPOLL_IOC_ADOPT, &pa));
+	pa.cgroup_fd = opath;
+	ROW("P2", "ADOPT: cgroup_fd O_PATH", 0, EBADF,
+	    ioctl(gw, SHADOW_EPOLL_IOC_ADOPT, &pa));
+	pa.cgroup_fd = efd;
+	ROW("P2", "ADOPT: cgroup_fd not a cgroup directory (eventfd)", 0, EBADF,
+	    ioctl(gw, SHADOW_EPOLL_IOC_ADOPT, &pa));
+	root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pa.cgroup_fd = root;
+	ROW("P2", "ADOPT: cgroup_fd not a cgroup directory (/)", 0, EBADF,
+	    ioctl(gw, SHADOW_EPOLL_IOC_ADOPT, &pa));
+	/* The log fd is taken after the cgroup: a real (empty) cgroup here. */
+	if (access("/sys/fs/cgroup/cgroup.procs", F_OK))
+		mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL);
+	snprintf(dir, sizeof(dir), "/sys/fs/cgroup/sep_bad_input.%d", (int)getpid());
+	if (mkdir(dir, 0755)) {
+		printf("bad-input: P3 skipped: mkdir %s: %s\n", dir, strerror(errno));
+		close(root);
+		return;
+	}
+	cg = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	pa.cgroup_fd = cg;
+	pa.flags = SHADOW_EPOLL_ADOPT_LOG;
+	pa.log_fd = 1 << 20;
+	ROW("P3", "ADOPT_LOG: log_fd not open", 0, EBADF,
+	    ioctl(gw, SHADOW_EPOLL_IOC_ADOPT, &pa));
+	pa.log_fd = root;
+	ROW("P3", "ADOPT_LOG: log_fd not open for writing", 0, EBADF,
+	    ioctl(gw, SHADOW_EPOLL_IOC_ADOPT, &pa));
+	close(cg);
+	close(root);
+	rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	struct shadow_epoll_create_args ca = { .size = sizeof(ca) };
@@ -136,6 +189,7 @@ int main(int argc, char **argv)
 		{ SHADOW_EPOLL_IOC_READY, "READY", false },
 		{ SHADOW_EPOLL_IOC_INTEREST, "INTEREST", false },
 		{ SHADOW_EPOLL_IOC_SOURCE, "SOURCE", false },
+		{ SHADOW_EPOLL_IOC_ADOPT, "ADOPT", false },
 		{ SHADOW_EPOLL_IOC_SRC_SET, "SRC_SET", true },
 		{ SHADOW_EPOLL_IOC_SRC_TRIGGER, "SRC_TRIGGER", true },
 	};
@@ -365,6 +419,8 @@ int main(int argc, char **argv)
 		    ioctl(gw, SHADOW_EPOLL_IOC_READY, &da));
 		close(e2);
 	}
+
+	adopt_rows(efd, opath);
 
 	/* ---- R: SRC_SET / SRC_TRIGGER ---- */
 	memset(&sc, 0, sizeof(sc));

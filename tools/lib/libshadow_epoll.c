@@ -239,6 +239,19 @@ int shep_is_instance(int fd)
 	return errno == EINVAL ? 0 : -1;
 }
 
+int shep_adopt(int cgroup_fd, int log_fd)
+{
+	struct shadow_epoll_adopt_args a = {
+		.size = sizeof(a), .cgroup_fd = cgroup_fd, .log_fd = -1,
+	};
+
+	if (log_fd >= 0) {
+		a.flags = SHADOW_EPOLL_ADOPT_LOG;
+		a.log_fd = log_fd;
+	}
+	return shep_call(SHADOW_EPOLL_IOC_ADOPT, &a);
+}
+
 int shep_source(int flags, uint32_t mask)
 {
 	struct shadow_epoll_source_args a = {

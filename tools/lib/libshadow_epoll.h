@@ -75,6 +75,15 @@ int shep_interest(int epfd, struct shadow_epoll_interest_entry *entries,
 /* 1 if @fd is a shadow instance, 0 if not, -1/errno if it cannot tell. */
 int shep_is_instance(int fd);
 
+/*
+ * ADOPT: hand the cgroup v2 directory open at @cgroup_fd to the shadow; its
+ * tasks' epoll system calls are then served by the shadow (shadow_epoll(4)).
+ * With @log_fd >= 0, one line per adopted call is written to that file
+ * (SHADOW_EPOLL_ADOPT_LOG); -1 for none.  Returns the scope fd (O_CLOEXEC;
+ * closing it ends new adoptions) or -1/errno.
+ */
+int shep_adopt(int cgroup_fd, int log_fd);
+
 /* Synthetic sources. */
 int shep_source(int flags, uint32_t mask);
 /* op: SHADOW_EPOLL_SRC_*; returns the new mask. */

@@ -177,6 +177,34 @@ struct shadow_epoll_dump_args {
 	__u64 entries;
 };
 
+/* Adoption flag: write one line per adopted call to @log_fd. */
+#define SHADOW_EPOLL_ADOPT_LOG		(1U << 0)
+#define SHADOW_EPOLL_ADOPT_FLAGS	SHADOW_EPOLL_ADOPT_LOG
+
+/**
+ * struct shadow_epoll_adopt_args - SHADOW_EPOLL_IOC_ADOPT (on any shadow fd)
+ * @size:      sizeof(struct shadow_epoll_adopt_args)
+ * @flags:     SHADOW_EPOLL_ADOPT_*; O_CLOEXEC is always set on the result
+ * @cgroup_fd: an O_RDONLY fd of a cgroup v2 directory: the scope.  The
+ *             caller must own that directory or have CAP_SYS_ADMIN.
+ * @log_fd:    with SHADOW_EPOLL_ADOPT_LOG, a file opened for writing that
+ *             receives the log lines (written by the calling task, like
+ *             the LD_PRELOAD shim's SHADOW_EPOLL_LOG); -1 otherwise
+ *
+ * While the returned scope fd is open, every task in the cgroup or below it
+ * gets a shadow instance from epoll_create()/epoll_create1(), named
+ * anon_inode:[eventpoll]; epoll_ctl(), epoll_wait(), epoll_pwait() and
+ * epoll_pwait2() on such an instance are served by the shadow, whoever
+ * calls them.  Calls on every other fd go to the in-tree epoll.  Closing
+ * the scope fd ends new adoptions; instances made keep working.
+ */
+struct shadow_epoll_adopt_args {
+	__u32 size;
+	__u32 flags;
+	__s32 cgroup_fd;
+	__s32 log_fd;
+};
+
 /*
  * Synthetic sources: pollable test files whose poll mask is set by ioctl.
  * They are ordinary pollable files, so they work in the real epoll too and
@@ -274,6 +302,8 @@ struct shadow_epoll_source_trigger {
 #define SHADOW_EPOLL_IOC_INTEREST \
 	_IOWR(SHADOW_EPOLL_IOC_MAGIC, 0x05, struct shadow_epoll_dump_args)
 
+#define SHADOW_EPOLL_IOC_ADOPT \
+	_IOW(SHADOW_EPOLL_IOC_MAGIC, 0x06, struct shadow_epoll_adopt_args)
 #define SHADOW_EPOLL_IOC_SOURCE \
 	_IOW(SHADOW_EPOLL_IOC_MAGIC, 0x10, struct shadow_epoll_source_args)
 #define SHADOW_EPOLL_IOC_SRC_SET \

@@ -1,0 +1,502 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * shadow_epoll: adoption of the epoll system calls for a cgroup.
+ *
+ * SHADOW_EPOLL_IOC_ADOPT names a cgroup v2 directory, the scope, and
+ * returns a scope fd.  While a scope exists, kprobes sit on the x86-64
+ * entry points of the epoll system calls (sep_hooks[]); their pre-handler
+ * changes the instruction pointer to a replacement here with the same
+ * signature, which serves the call on the shadow through the syscall-shaped
+ * entries of ioctl.c (errno order included) and returns to the syscall
+ * dispatcher as the original would have.  Which calls are taken:
+ *
+ * - epoll_create(), epoll_create1(): when the caller is in a scope's cgroup
+ *   or below it; the instance is an "adopted" one, named [eventpoll].
+ * - epoll_ctl(), epoll_wait(), epoll_pwait(), epoll_pwait2(): when the
+ *   epfd is an adopted instance, whoever calls (the fd decides: a task that
+ *   left the scope, or received the fd, keeps a working epoll; an instance
+ *   opened from /dev/shadow_epoll, and any real epoll, keep their
+ *   behaviour).
+ *
+ * Every other call runs the in-tree code, and with no scope and no adopted
+ * instance nothing is hooked: sep_adopt_users counts both, and the kprobes
+ * are registered exactly while it is non-zero.
+ *
+ * Unload: scope files and instance files pin the module.  A redirected call
+ * takes a module reference in the pre-handler (the module is pinned there:
+ * the kprobes exist only while a scope or instance does) and drops it as the
+ * replacement's last step; the few instructions after that are waited for
+ * by sep_adopt_exit() with synchronize_rcu_tasks().
+ *
+ * Not covered (README, "Adopted programs"): the 32-bit compat and x32
+ * entries (a 32-bit task in a scope keeps the in-tree epoll) and io_uring's
+ * IORING_OP_EPOLL_CTL, which calls do_epoll_ctl() directly (EINVAL on an
+ * adopted instance, as on any non-epoll fd).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/anon_inodes.h>
+#include <linux/capability.h>
+#include <linux/cgroup.h>
+#include <linux/cred.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kprobes.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/rculist.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "../include/uapi/linux/shadow_epoll.h"
+#include "adopt.h"
+#include "ioctl.h"
+#include "object.h"
+
+#if IS_ENABLED(CONFIG_KPROBES) && IS_ENABLED(CONFIG_X86_64) && \
+	IS_ENABLED(CONFIG_CGROUPS)
+
+/**
+ * struct sep_scope - one SHADOW_EPOLL_IOC_ADOPT
+ * @node: on sep_scopes; added and removed under sep_adopt_mutex, walked
+ *        under RCU by the pre-handler and the logger
+ * @cgrp: the scope's cgroup (a reference)
+ * @log:  where log lines go, or NULL (a reference)
+ */
+struct sep_scope {
+	struct list_head node;
+	struct cgroup *cgrp;
+	struct file *log;
+};
+
+/*
+ * sep_adopt_mutex protects sep_scopes (writers), sep_adopt_users and the
+ * registration of the kprobes.  It is taken in process context only (the
+ * ioctl, adopted epoll_create, release of scope and adopted instance
+ * files) and nests outside kprobe_mutex (inside register/unregister).
+ */
+static DEFINE_MUTEX(sep_adopt_mutex);
+static LIST_HEAD(sep_scopes);
+static unsigned long sep_adopt_users;
+/* Scopes with a log file; read locklessly as a hint. */
+static int sep_adopt_logging;
+
+typedef long (*sep_sys_fn)(const struct pt_regs *regs);
+
+/**
+ * struct sep_hook - one hooked system call
+ * @kp:     its kprobe (re-initialised before every registration)
+ * @sym:    the entry point
+ * @fn:     the replacement
+ * @create: taken by scope membership rather than by the epfd
+ */
+struct sep_hook {
+	struct kprobe kp;
+	const char *sym;
+	sep_sys_fn fn;
+	bool create;
+};
+
+/* Is current in (or below) a scope's cgroup?  Caller holds RCU. */
+static struct sep_scope *sep_current_scope(void)
+{
+	struct cgroup *cg = task_dfl_cgroup(current);
+	struct sep_scope *s;
+
+	list_for_each_entry_rcu(s, &sep_scopes, node)
+		if (cgroup_is_descendant(cg, s->cgrp))
+			return s;
+	return NULL;
+}
+
+/*
+ * Is @fd an adopted instance?  Atomic context: the file is looked up under
+ * RCU, pinned only if it is one of ours, and re-checked in the table (files
+ * may be reused under RCU from 6.12), as __fget_files_rcu() does.
+ */
+static bool sep_fd_adopted(unsigned int fd)
+{
+	struct files_struct *files = current->files;
+	struct file *f;
+	bool ret = false;
+
+	rcu_read_lock();
+	f = files_lookup_fd_raw(files, fd);
+	if (!f || !sep_is_shadow_file(f) || !sep_file_tryget(f))
+		goto out;
+	if (f == files_lookup_fd_raw(files, fd) && sep_is_shadow_file(f))
+		ret = READ_ONCE(((struct sep_instance *)f->private_data)->adopted);
+	sep_fput(f);
+out:
+	rcu_read_unlock();
+	return ret;
+}
+
+static int sep_adopt_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct sep_hook *h = container_of(kp, struct sep_hook, kp);
+	const struct pt_regs *uregs = (const struct pt_regs *)regs->di;
+	bool take;
+
+	if (h->create) {
+		rcu_read_lock();
+		take = sep_current_scope();
+		rcu_read_unlock();
+	} else {
+		take = sep_fd_adopted((unsigned int)uregs->di);
+	}
+	if (!take)
+		return 0;
+	/* Pinned here by a scope or instance file; dropped by sep_adopt_ret. */
+	__module_get(THIS_MODULE);
+	instruction_pointer_set(regs, (unsigned long)h->fn);
+	return 1;
+}
+
+/* A post-handler keeps the kprobe unoptimised and IPMODIFY on ftrace. */
+static void sep_adopt_post(struct kprobe *kp, struct pt_regs *regs,
+			   unsigned long flags)
+{
+}
+
+static __printf(1, 2) void sep_adopt_log(const char *fmt, ...)
+{
+	struct file *log = NULL;
+	struct sep_scope *s;
+	char buf[160];
+	va_list args;
+	int n;
+
+	rcu_read_lock();
+	s = sep_current_scope();
+	if (s && s->log)
+		log = get_file(s->log);
+	rcu_read_unlock();
+	if (!log)
+		return;
+	n = scnprintf(buf, sizeof(buf), "shadow_epoll[%d]: ",
+		      task_pid_vnr(current));
+	va_start(args, fmt);
+	n += vscnprintf(buf + n, sizeof(buf) - n, fmt, args);
+	va_end(args);
+	kernel_write(log, buf, n, &log->f_pos);
+	fput(log);
+}
+
+#define sep_log(fmt, ...) do {						\
+	if (READ_ONCE(sep_adopt_logging))				\
+		sep_adopt_log(fmt, ##__VA_ARGS__);			\
+} while (0)
+
+/* The last step of every replacement: see "Unload" at the top. */
+static __always_inline long sep_adopt_ret(long ret)
+{
+	module_put(THIS_MODULE);
+	return ret;
+}
+
+static long sep_adopt_get(void);
+
+static long sep_adopt_create(int flags)
+{
+	long fd;
+
+	if (flags & ~EPOLL_CLOEXEC)
+		return -EINVAL;
+	fd = sep_adopt_get();
+	if (fd)
+		return fd;
+	fd = sep_create_fd(flags, true);
+	if (fd < 0)
+		sep_adopt_put();
+	return fd;
+}
+
+static long sep_sys_epoll_create(const struct pt_regs *regs)
+{
+	int size = (int)regs->di;
+	long ret = size <= 0 ? -EINVAL : sep_adopt_create(0);
+
+	sep_log("epoll_create(%d) = %ld\n", size, ret);
+	return sep_adopt_ret(ret);
+}
+
+static long sep_sys_epoll_create1(const struct pt_regs *regs)
+{
+	int flags = (int)regs->di;
+	long ret = sep_adopt_create(flags);
+
+	sep_log("epoll_create1(%#x) = %ld\n", flags, ret);
+	return sep_adopt_ret(ret);
+}
+
+static long sep_sys_epoll_ctl(const struct pt_regs *regs)
+{
+	int epfd = (int)regs->di, op = (int)regs->si, fd = (int)regs->dx;
+	const struct epoll_event __user *uev = (const void __user *)regs->r10;
+	long ret = sep_do_ctl(epfd, op, fd, uev);
+
+	sep_log("epoll_ctl(%d, %d, %d, %p) = %ld\n", epfd, op, fd, uev, ret);
+	return sep_adopt_ret(ret);
+}
+
+/* epoll_wait() and epoll_pwait(): a timeout in ms, and a mask or none. */
+static long sep_sys_wait_ms(const struct pt_regs *regs, const char *name,
+			    u64 sigmask, u64 sigsetsize)
+{
+	int epfd = (int)regs->di, maxevents = (int)regs->dx;
+	int ms = (int)regs->r10;
+	struct timespec64 ts;
+	long ret;
+
+	ret = sep_do_pwait(epfd, (void __user *)regs->si, maxevents,
+			   sep_ms_deadline(&ts, ms), sigmask, sigsetsize);
+	sep_log("%s(%d, %d, %d) = %ld\n", name, epfd, maxevents, ms, ret);
+	return sep_adopt_ret(ret);
+}
+
+static long sep_sys_epoll_wait(const struct pt_regs *regs)
+{
+	return sep_sys_wait_ms(regs, "epoll_wait", 0, 0);
+}
+
+static long sep_sys_epoll_pwait(const struct pt_regs *regs)
+{
+	return sep_sys_wait_ms(regs, "epoll_pwait", regs->r8, regs->r9);
+}
+
+static long sep_sys_epoll_pwait2(const struct pt_regs *regs)
+{
+	int epfd = (int)regs->di, maxevents = (int)regs->dx;
+	struct timespec64 ts, *to = NULL;
+	long ret = 0;
+
+	if (regs->r10) {
+		ret = sep_ts_deadline(&ts, regs->r10);
+		to = &ts;
+	}
+	if (!ret)
+		ret = sep_do_pwait(epfd, (void __user *)regs->si, maxevents,
+				   to, regs->r8, regs->r9);
+	sep_log("epoll_pwait2(%d, %d, %#lx, %#lx) = %ld\n", epfd, maxevents,
+		regs->r10, regs->r8, ret);
+	return sep_adopt_ret(ret);
+}
+
+static struct sep_hook sep_hooks[] = {
+	{ .sym = "__x64_sys_epoll_create", .fn = sep_sys_epoll_create,
+	  .create = true },
+	{ .sym = "__x64_sys_epoll_create1", .fn = sep_sys_epoll_create1,
+	  .create = true },
+	{ .sym = "__x64_sys_epoll_ctl", .fn = sep_sys_epoll_ctl },
+	{ .sym = "__x64_sys_epoll_wait", .fn = sep_sys_epoll_wait },
+	{ .sym = "__x64_sys_epoll_pwait", .fn = sep_sys_epoll_pwait },
+	{ .sym = "__x64_sys_epoll_pwait2", .fn = sep_sys_epoll_pwait2 },
+};
+
+static struct kprobe *sep_kps[ARRAY_SIZE(sep_hooks)];
+
+static int sep_hooks_register(void)
+{
+	size_t i;
+	int error;
+
+	for (i = 0; i < ARRAY_SIZE(sep_hooks); i++) {
+		struct sep_hook *h = &sep_hooks[i];
+
+		memset(&h->kp, 0, sizeof(h->kp));
+		h->kp.symbol_name = h->sym;
+		h->kp.pre_handler = sep_adopt_pre;
+		h->kp.post_handler = sep_adopt_post;
+		sep_kps[i] = &h->kp;
+	}
+	error = register_kprobes(sep_kps, ARRAY_SIZE(sep_kps));
+	if (error)
+		pr_warn("cannot hook the epoll system calls (%d)\n", error);
+	return error;
+}
+
+/* One more scope or adopted instance: the hooks are armed on return. */
+static long sep_adopt_get(void)
+{
+	int error = 0;
+
+	mutex_lock(&sep_adopt_mutex);
+	if (!sep_adopt_users)
+		error = sep_hooks_register();
+	if (!error)
+		sep_adopt_users++;
+	mutex_unlock(&sep_adopt_mutex);
+	return error;
+}
+
+/**
+ * sep_adopt_put() - a scope or an adopted instance went away
+ *
+ * The last one unhooks the system calls (waiting for running pre-handlers).
+ * Context: process; sleeps.
+ */
+void sep_adopt_put(void)
+{
+	mutex_lock(&sep_adopt_mutex);
+	if (!WARN_ON(!sep_adopt_users) && !--sep_adopt_users)
+		unregister_kprobes(sep_kps, ARRAY_SIZE(sep_kps));
+	mutex_unlock(&sep_adopt_mutex);
+}
+
+static int sep_scope_release(struct inode *inode, struct file *file)
+{
+	struct sep_scope *s = file->private_data;
+
+	mutex_lock(&sep_adopt_mutex);
+	list_del_rcu(&s->node);
+	if (s->log)
+		WRITE_ONCE(sep_adopt_logging, sep_adopt_logging - 1);
+	mutex_unlock(&sep_adopt_mutex);
+	synchronize_rcu();
+	if (s->log)
+		fput(s->log);
+	cgroup_put(s->cgrp);
+	kfree(s);
+	sep_adopt_put();
+	return 0;
+}
+
+static const struct file_operations sep_scope_fops = {
+	.owner		= THIS_MODULE,
+	.release	= sep_scope_release,
+	.llseek		= noop_llseek,
+};
+
+/*
+ * Who may adopt a cgroup: its owner (the delegation model of cgroup v2: a
+ * delegated subtree belongs to the user it was delegated to) or
+ * CAP_SYS_ADMIN; on top of access to /dev/shadow_epoll.
+ */
+static int sep_scope_cgroup(struct sep_scope *s, int cgroup_fd)
+{
+	struct file *dir = fget(cgroup_fd);
+	int error = -EBADF;
+
+	if (!dir)
+		return error;
+	error = -EPERM;
+	if (!uid_eq(file_inode(dir)->i_uid, current_fsuid()) &&
+	    !capable(CAP_SYS_ADMIN))
+		goto out;
+	s->cgrp = cgroup_get_from_fd(cgroup_fd);
+	error = PTR_ERR_OR_ZERO(s->cgrp);
+out:
+	fput(dir);
+	return error;
+}
+
+static int sep_scope_log(struct sep_scope *s, u32 flags, int log_fd)
+{
+	if (!(flags & SHADOW_EPOLL_ADOPT_LOG))
+		return 0;
+	s->log = fget(log_fd);
+	if (!s->log)
+		return -EBADF;
+	if (!(s->log->f_mode & FMODE_WRITE)) {
+		fput(s->log);
+		s->log = NULL;
+		return -EBADF;
+	}
+	return 0;
+}
+
+static void sep_scope_publish(struct sep_scope *s)
+{
+	mutex_lock(&sep_adopt_mutex);
+	list_add_rcu(&s->node, &sep_scopes);
+	if (s->log)
+		WRITE_ONCE(sep_adopt_logging, sep_adopt_logging + 1);
+	mutex_unlock(&sep_adopt_mutex);
+}
+
+/**
+ * sep_adopt() - SHADOW_EPOLL_IOC_ADOPT, on the checked kernel copy
+ * @args: the arguments (sep_check_adopt() passed)
+ *
+ * Return: the scope fd (O_CLOEXEC), or -EBADF (fds), -EPERM (not the
+ * cgroup's owner), -EOPNOTSUPP (hooks unavailable), ...
+ */
+long sep_adopt(const struct shadow_epoll_adopt_args *args)
+{
+	struct sep_scope *s;
+	struct file *file;
+	long error;
+	int fd;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL_ACCOUNT);
+	if (!s)
+		return -ENOMEM;
+	error = sep_scope_cgroup(s, args->cgroup_fd);
+	if (error)
+		goto out_free;
+	error = sep_scope_log(s, args->flags, args->log_fd);
+	if (error)
+		goto out_cgroup;
+	error = sep_adopt_get();
+	if (error)
+		goto out_log;
+	fd = get_unused_fd_flags(O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		error = fd;
+		goto out_put;
+	}
+	file = anon_inode_getfile("[shadow_epoll_scope]", &sep_scope_fops, s,
+				  O_RDWR | O_CLOEXEC);
+	if (IS_ERR(file)) {
+		error = PTR_ERR(file);
+		goto out_fd;
+	}
+	/* From here the file's release undoes all of this. */
+	sep_scope_publish(s);
+	fd_install(fd, file);
+	return fd;
+
+out_fd:
+	put_unused_fd(fd);
+out_put:
+	sep_adopt_put();
+out_log:
+	if (s->log)
+		fput(s->log);
+out_cgroup:
+	cgroup_put(s->cgrp);
+out_free:
+	kfree(s);
+	return error;
+}
+
+/**
+ * sep_adopt_exit() - module exit: no scope and no adopted instance is left
+ *
+ * Waits until every task that ran a replacement has left its last
+ * instructions (after the module_put() in sep_adopt_ret()).
+ */
+void sep_adopt_exit(void)
+{
+	WARN_ON(sep_adopt_users);
+	synchronize_rcu_tasks();
+}
+
+#else /* no kprobes on x86-64: adoption is unavailable */
+
+long sep_adopt(const struct shadow_epoll_adopt_args *args)
+{
+	return -EOPNOTSUPP;
+}
+
+void sep_adopt_put(void)
+{
+}
+
+void sep_adopt_exit(void)
+{
+}
+
+#endif
