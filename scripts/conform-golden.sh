@@ -8,7 +8,7 @@
 # boot each test kernel without the module and record every trace on its
 # in-tree epoll, into tools/conform/golden/<line>.conform.
 #
-#   scripts/conform-golden.sh [--kernels "6.1 6.12"] [--seed S] [-n N]
+#   scripts/conform-golden.sh [--kernels "6.1 6.12 7.3"] [--seed S] [-n N]
 #                             [--during ND]
 #
 # Each kernel records the corpus twice in one boot and fails if the two
@@ -20,7 +20,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$REPO"
-kernels="6.1 6.12" seed=1 n=1200 nd=300
+kernels="6.1 6.12 7.3" seed=1 n=1200 nd=300
 while (($#)); do
 	case $1 in
 	--kernels) kernels=${2:?}; shift 2 ;;
@@ -59,8 +59,15 @@ for k in $kernels; do
 		"$(sed -n 's/^kernel //p' "tools/conform/golden/$k.conform")" \
 		"$(grep -c '^trace ' "tools/conform/golden/$k.conform")" $(($(date +%s) - t0))
 done
-if [[ -f tools/conform/golden/6.1.conform && -f tools/conform/golden/6.12.conform ]]; then
-	d=$(diff <(sed '1,/^line /d' tools/conform/golden/6.1.conform) \
-		<(sed '1,/^line /d' tools/conform/golden/6.12.conform) | grep -c '^[<>] =' || true)
-	echo "golden: $d result lines differ between 6.1 and 6.12"
-fi
+# How many result lines each kernel line changes from the one before.
+prev=
+for k in 6.1 6.12 7.3; do
+	f=tools/conform/golden/$k.conform
+	[[ -f $f ]] || continue
+	if [[ -n $prev ]]; then
+		d=$(diff <(sed '1,/^line /d' "tools/conform/golden/$prev.conform") <(sed '1,/^line /d' "$f") |
+			grep -c '^[<>] =' || true)
+		echo "golden: $d result lines differ between $prev and $k"
+	fi
+	prev=$k
+done

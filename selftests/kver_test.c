@@ -190,10 +190,14 @@ TEST(slack_after_spurious_wakeup)
 		late[s] = slack_late_ms(_metadata, side(s));
 	TH_LOG("median late: in-tree %.2f ms, shadow %.2f ms (threshold %.1f)",
 	       late[0], late[1], SLACK_LATE_MS);
-	if (kver <= 702)
-		EXPECT_LE(SLACK_LATE_MS, late[0]);
-	if (kver >= 703)
-		EXPECT_GT(SLACK_LATE_MS, late[0]);
+	/*
+	 * The comparison means something only where in-tree shows its
+	 * version's rule (Debian's configs do; the debug layer's KASAN kernel
+	 * wakes within 0.2 ms on 6.12): otherwise skip, do not pass.
+	 */
+	if ((kver <= 702) != (late[0] >= SLACK_LATE_MS))
+		SKIP(return, "in-tree late %.2f ms does not show the %s rule on this kernel's config",
+		     late[0], kver <= 702 ? "slack-at-entry" : "slack-per-sleep");
 	EXPECT_EQ(late[0] >= SLACK_LATE_MS, late[1] >= SLACK_LATE_MS);
 }
 

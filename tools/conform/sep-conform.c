@@ -3,7 +3,7 @@
  * sep-conform: replay an epoll conformance corpus recorded on real kernels
  * against whatever implements the epoll syscalls where it runs.
  *
- *   sep-conform [--kernel 6.1|6.12] [--area A] [--trace NAME] [--list]
+ *   sep-conform [--kernel 6.1|6.12|7.3] [--area A] [--trace NAME] [--list]
  *               [--time-budget S] [--corpus FILE] [-q]
  *   sep-conform --record FILE...     (writes a golden corpus to stdout)
  *
@@ -1328,6 +1328,7 @@ static int replay(const struct trace *t, struct failure *f, bool record)
 
 extern const char conform_golden_6_1[], conform_golden_6_1_end[];
 extern const char conform_golden_6_12[], conform_golden_6_12_end[];
+extern const char conform_golden_7_3[], conform_golden_7_3_end[];
 
 static char *embedded(const char *line)
 {
@@ -1336,6 +1337,9 @@ static char *embedded(const char *line)
 	if (!strcmp(line, "6.1")) {
 		b = conform_golden_6_1;
 		e = conform_golden_6_1_end;
+	} else if (!strcmp(line, "7.3")) {
+		b = conform_golden_7_3;
+		e = conform_golden_7_3_end;
 	}
 	return strndup(b, e - b);
 }
@@ -1344,8 +1348,15 @@ static const char *default_line(void)
 {
 	struct utsname u;
 
-	if (!uname(&u) && !strncmp(u.release, "6.1.", 4))
+	unsigned int major = 0, minor = 0;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return "6.12";
+	if (major == 6 && minor < 12)
 		return "6.1";
+	/* 7.3 changed pipe wakeups and the wait slack (§10) */
+	if (major > 7 || (major == 7 && minor >= 3))
+		return "7.3";
 	return "6.12";
 }
 
@@ -1370,7 +1381,7 @@ static double now(void)
 
 static void usage(void)
 {
-	fputs("usage: sep-conform [--kernel 6.1|6.12] [--area A] [--trace NAME]\n"
+	fputs("usage: sep-conform [--kernel 6.1|6.12|7.3] [--area A] [--trace NAME]\n"
 	      "                   [--time-budget S] [--corpus FILE] [--list] [-q]\n"
 	      "       sep-conform --record FILE...\n", stderr);
 	exit(2);
@@ -1471,8 +1482,8 @@ int main(int argc, char **argv)
 	}
 	if (!line)
 		line = default_line();
-	if (strcmp(line, "6.1") && strcmp(line, "6.12")) {
-		fprintf(stderr, "sep-conform: --kernel 6.1 or 6.12\n");
+	if (strcmp(line, "6.1") && strcmp(line, "6.12") && strcmp(line, "7.3")) {
+		fprintf(stderr, "sep-conform: --kernel 6.1, 6.12 or 7.3\n");
 		return 2;
 	}
 	text = file ? slurp(file) : embedded(line);
