@@ -374,9 +374,17 @@ static const struct file_operations sep_scope_fops = {
  * delegated subtree belongs to the user it was delegated to) or
  * CAP_SYS_ADMIN; on top of access to /dev/shadow_epoll.
  */
+/*
+ * The cgroup of @cgroup_fd, if the caller owns its directory (or has
+ * CAP_SYS_ADMIN).  cgroup_get_from_fd() looks the fd up again, so another
+ * thread could dup2() a different cgroup onto it after the owner check:
+ * the cgroup taken must be the one whose directory was checked (a kernfs
+ * inode's i_private is its node).
+ */
 static int sep_scope_cgroup(struct sep_scope *s, int cgroup_fd)
 {
 	struct file *dir = fget(cgroup_fd);
+	struct cgroup *cgrp;
 	int error = -EBADF;
 
 	if (!dir)
@@ -385,8 +393,16 @@ static int sep_scope_cgroup(struct sep_scope *s, int cgroup_fd)
 	if (!uid_eq(file_inode(dir)->i_uid, current_fsuid()) &&
 	    !capable(CAP_SYS_ADMIN))
 		goto out;
-	s->cgrp = cgroup_get_from_fd(cgroup_fd);
-	error = PTR_ERR_OR_ZERO(s->cgrp);
+	cgrp = cgroup_get_from_fd(cgroup_fd);
+	error = PTR_ERR_OR_ZERO(cgrp);
+	if (error)
+		goto out;
+	if (file_inode(dir)->i_private != cgrp->kn) {
+		cgroup_put(cgrp);
+		error = -EBADF;
+		goto out;
+	}
+	s->cgrp = cgrp;
 out:
 	fput(dir);
 	return error;
@@ -399,7 +415,13 @@ static int sep_scope_log(struct sep_scope *s, u32 flags, int log_fd)
 	s->log = fget(log_fd);
 	if (!s->log)
 		return -EBADF;
-	if (!(s->log->f_mode & FMODE_WRITE)) {
+	/*
+	 * Adopted tasks write the log themselves, with their own credentials:
+	 * only a regular file, which cannot block them (a pipe nobody reads)
+	 * nor carry the scope fd in flight (a unix socket pinning the module).
+	 */
+	if (!S_ISREG(file_inode(s->log)->i_mode) ||
+	    !(s->log->f_mode & FMODE_WRITE)) {
 		fput(s->log);
 		s->log = NULL;
 		return -EBADF;

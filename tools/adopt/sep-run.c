@@ -106,7 +106,10 @@ static int adopt(const char *dir, int log)
 		return -1;
 	}
 	scope = shep_adopt(cgfd, log ? STDERR_FILENO : -1);
-	if (scope < 0)
+	if (scope < 0 && log && errno == EBADF)
+		fprintf(stderr, "sep-run: adopt %s: --log needs standard error to be a regular file (2>FILE)\n",
+			dir);
+	else if (scope < 0)
 		fprintf(stderr, "sep-run: adopt %s: %s\n", dir, strerror(errno));
 	close(cgfd);
 	/* Only the scope fd stays open while PROG runs. */
