@@ -65,16 +65,26 @@ run() { # LOG CMD...
 	"$@" 2>&1 | tee "$log" || rc=${PIPESTATUS[0]}
 }
 
+# Adds layer NAME from the last "PREFIX: N passed, N failed[, N skipped]"
+# line of LOG; a non-zero $rc with no failure counted is one failure, and no
+# such line at all is one failure.
+add_from_log() { # NAME PREFIX LOG
+	local line lp lf ls
+	line=$(grep -E "^$2: [0-9]+ passed, [0-9]+ failed" "$3" | tail -n 1 || true)
+	if [[ $line =~ ^$2:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
+		lp=${BASH_REMATCH[1]} lf=${BASH_REMATCH[2]} ls=${BASH_REMATCH[4]:-0}
+		((rc == 0 || lf > 0)) || lf=1 # failed without saying which test
+		add "$1" "$lp" "$lf" "$ls"
+	else
+		add "$1" 0 1 0
+	fi
+}
+
 # --- style ------------------------------------------------------------------
 if [[ $LAYERS == *" style "* ]]; then
 	echo "== style"
 	run "$LOGS/style.log" scripts/style.sh
-	line=$(grep -E '^style: [0-9]+ passed, [0-9]+ failed' "$LOGS/style.log" | tail -n 1 || true)
-	if [[ $line =~ ^style:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-		add style "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" 0
-	else
-		add style 0 1 0
-	fi
+	add_from_log style style "$LOGS/style.log"
 fi
 
 # --- KUnit cache: two checkouts sharing it each test their own sources -------
@@ -83,32 +93,18 @@ fi
 if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
 	echo "== kunit-cache"
 	run "$LOGS/kunit-cache.log" scripts/kunit-cache-check.sh
-	line=$(grep -E '^kunit-cache: [0-9]+ passed, [0-9]+ failed$' "$LOGS/kunit-cache.log" | tail -n 1 || true)
-	if [[ $line =~ ^kunit-cache:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
-		kf=${BASH_REMATCH[2]}
-		((rc == 0 || kf > 0)) || kf=1
-		add kunit-cache "${BASH_REMATCH[1]}" "$kf" 0
-	else
-		add kunit-cache 0 1 0
-	fi
+	add_from_log kunit-cache kunit-cache "$LOGS/kunit-cache.log"
 fi
 
 # --- KUnit ------------------------------------------------------------------
 # The default tree (6.12), then, when SEP_CHECK_KERNELS names one, each 7.x
 # tree as its own summary line ("kunit 7.x" for the selector 7).
 kunit_run() { # NAME LOG KUNIT-ARGS...
-	local name=$1 log=$2 line kp kf ks
+	local name=$1 log=$2
 	shift 2
 	echo "== $name"
 	run "$log" env SEP_KUNIT_KERNELS= scripts/kunit.sh "$@"
-	line=$(grep -E '^kunit: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 || true)
-	if [[ $line =~ ^kunit:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
-		kp=${BASH_REMATCH[1]} kf=${BASH_REMATCH[2]} ks=${BASH_REMATCH[4]:-0}
-		((rc == 0 || kf > 0)) || kf=1 # failed without saying which test
-		add "$name" "$kp" "$kf" "$ks"
-	else
-		add "$name" 0 1 0
-	fi
+	add_from_log "$name" kunit "$log"
 }
 if [[ $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
 	kunit_run kunit "$LOGS/kunit.log"
@@ -138,14 +134,7 @@ debug_finish() {
 	wait "$debug_pid" || rc=$?
 	echo "== debug"
 	cat "$LOGS/debug.log"
-	line=$(grep -E '^debug: [0-9]+ passed, [0-9]+ failed' "$LOGS/debug.log" | tail -n 1 || true)
-	if [[ $line =~ ^debug:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
-		dp=${BASH_REMATCH[1]} df=${BASH_REMATCH[2]} ds=${BASH_REMATCH[4]:-0}
-		((rc == 0 || df > 0)) || df=1
-		add debug "$dp" "$df" "$ds"
-	else
-		add debug 0 1 0
-	fi
+	add_from_log debug debug "$LOGS/debug.log"
 }
 
 # --- kselftests in the VM ---------------------------------------------------
@@ -237,14 +226,7 @@ fi
 if [[ $LAYERS == *" install "* && -x scripts/install-check.sh ]]; then
 	echo "== install"
 	run "$LOGS/install.log" scripts/install-check.sh
-	line=$(grep -E '^install: [0-9]+ passed, [0-9]+ failed' "$LOGS/install.log" | tail -n 1 || true)
-	if [[ $line =~ ^install:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed(,\ ([0-9]+)\ skipped)? ]]; then
-		ip=${BASH_REMATCH[1]} ifl=${BASH_REMATCH[2]} is=${BASH_REMATCH[4]:-0}
-		((rc == 0 || ifl > 0)) || ifl=1
-		add install "$ip" "$ifl" "$is"
-	else
-		add install 0 1 0
-	fi
+	add_from_log install install "$LOGS/install.log"
 fi
 
 # --- planted bugs: the fuzzer must find each one (scripts/plant-bug.sh) -------
