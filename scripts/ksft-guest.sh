@@ -27,8 +27,10 @@ for p in /selftests/*_test; do
 	[ -x "$p" ] || continue
 	n=${p##*/}
 	echo "@@KSFT-BEGIN $n"
+	s0=$(date +%s)
 	timeout -s KILL "$t" "$p"
-	echo "@@KSFT-END $n rc=$?"
+	rc=$?
+	echo "@@KSFT-END $n rc=$rc secs=$(($(date +%s) - s0))"
 done
 
 extra() { # NAME CMD...
@@ -36,8 +38,10 @@ extra() { # NAME CMD...
 	shift
 	[ -x "$1" ] || return 0
 	echo "@@EXTRA-BEGIN $n"
+	s0=$(date +%s)
 	timeout -s KILL "$t" "$@"
-	echo "@@EXTRA-END $n rc=$?"
+	rc=$?
+	echo "@@EXTRA-END $n rc=$rc secs=$(($(date +%s) - s0))"
 }
 
 extra scenarios /selftests/sep-scenario -q /selftests/scenarios

@@ -123,6 +123,7 @@ TEST(setattr_on_epoll_fd)
 #define SLACK_POKE_MS		(SLACK_TIMEOUT_MS - 20)
 #define SLACK_LATE_MS		5.0
 #define SLACK_ROUNDS		3
+#define SLACK_TRIES		4
 
 static double mono_ms(void)
 {
@@ -151,7 +152,7 @@ static double slack_late_ms(struct __test_metadata *_metadata,
 
 	for (round = 0; round < SLACK_ROUNDS; round++) {
 		struct epoll_event ev = { .events = EPOLLIN }, out;
-		int ep = b->create(0), efd = eventfd(0, 0), n;
+		int ep = b->create(0), efd = eventfd(0, 0), n, tries = 0;
 		pthread_t t;
 		void *pr;
 		double t0;
@@ -159,12 +160,22 @@ static double slack_late_ms(struct __test_metadata *_metadata,
 		EXPECT_LE(0, ep);
 		EXPECT_LE(0, efd);
 		EXPECT_EQ(0, b->ctl(ep, EPOLL_CTL_ADD, efd, &ev));
-		EXPECT_EQ(0, pthread_create(&t, NULL, slack_poke, &efd));
-		t0 = mono_ms();
-		n = b->wait(ep, &out, 1, SLACK_TIMEOUT_MS);
-		late[round] = mono_ms() - t0 - SLACK_TIMEOUT_MS;
-		pthread_join(t, &pr);
-		EXPECT_EQ(NULL, pr);
+		/*
+		 * A waiter that runs between the poke's write and read sees
+		 * the event (n == 1): that round did not re-sleep, so it
+		 * measures nothing; it is run again (a few times at most).
+		 */
+		do {
+			EXPECT_EQ(0, pthread_create(&t, NULL, slack_poke, &efd));
+			t0 = mono_ms();
+			n = b->wait(ep, &out, 1, SLACK_TIMEOUT_MS);
+			late[round] = mono_ms() - t0 - SLACK_TIMEOUT_MS;
+			pthread_join(t, &pr);
+			EXPECT_EQ(NULL, pr);
+			if (n == 1)
+				TH_LOG("%s round %d: the waiter saw the poke, again",
+				       b->name, round);
+		} while (n == 1 && ++tries < SLACK_TRIES);
 		EXPECT_EQ(0, n);
 		b->close(ep);
 		close(efd);
