@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The full test run ("make check", .ci/run).  Layers:
-#   style      scripts/style.sh (W=1 + sparse on 6.1 and 6.12, checkpatch, shellcheck)
+# The full test run ("make check", .ci/run) on the kernels of
+# SEP_CHECK_KERNELS (default "6.1 6.12 7": bookworm's two and Debian's newest
+# 7.x, fetched by scripts/debian-kernel.sh).  Layers:
+#   style      scripts/style.sh: W=1 + sparse module builds on every kernel,
+#              checkpatch --strict, shellcheck, doc-refs
 #   kunit-cache scripts/kunit-cache-check.sh: two scratch clones, one with a
 #              deliberate KUnit failure, share the KUnit cache and each must
 #              report its own result (one result per run, three runs)
-#   kunit      scripts/kunit.sh, if present (its last line: "kunit: N passed, N failed[, N skipped]")
-#              on the 6.12 tree; with 7 (or 7.3, ...) in SEP_CHECK_KERNELS also
-#              on that linux-source-7.x tree, summed as its own line "kunit 7.x"
+#   kunit      scripts/kunit.sh (its last line: "kunit: N passed, N failed[, N skipped]")
+#              on the linux-source-6.12 tree, and on the linux-source-7.x tree
+#              of each 7.x kernel as its own line ("kunit 7.x")
 #   kselftest  selftests/ built with
 #                make -C selftests OUTPUT=$PWD/build/selftests KSRC=$KSRC KSFT=$KSRC/tools/testing/selftests
-#              then one VM per kernel (6.1, 6.12) running every /selftests/*_test;
+#              then one VM per kernel running every /selftests/*_test;
 #              TAP "ok" = passed, "ok ... # SKIP" = skipped, "not ok" = failed; a
 #              program that dies without TAP, or a VM failure, counts as failed.
-#              The same VM then runs the other programs when built (see
-#              scripts/ksft-guest.sh): the scenario corpus (one result per
+#              The same VM then runs the other programs (scripts/ksft-guest.sh,
+#              line "programs K"): the scenario corpus (one result per
 #              scenario), sep-conform on in-tree epoll and, through the
 #              LD_PRELOAD shim, on the shadow, the differential fuzzer,
-#              stress, ioctl fuzz and the benchmark smoke run (one result
-#              each, by exit status).
+#              stress, ioctl fuzz, the adoption checks and the benchmark
+#              smoke runs (one result each, by exit status); the 6.12 VM
+#              leaves the reliability programs to the debug VM.
 #   install    scripts/install-check.sh: make install into a scratch DESTDIR
 #              (the module for 6.1, as the kselftests built it), README's
 #              C example compiled with pkg-config against the installed
@@ -32,13 +36,14 @@
 #              per bug and seed (found within 10 s, minimised to <= 10 ops)
 #   debug      scripts/debug-check.sh on the KASAN/lockdep/kmemleak 6.12 kernel
 #              (its last line: "debug: N passed, N failed, N skipped");
-#              SEP_DEBUG_STRESS (s, default 30), SEP_DEBUG_FUZZ (calls, 100000).
+#              SEP_DEBUG_STRESS (s, default 20), SEP_DEBUG_TOPO (s, 30),
+#              SEP_DEBUG_FUZZ (calls, 100000).
 # Prints a summary per layer and ends with exactly one line
 # "N passed, N failed, N skipped" (the sums); exits non-zero if anything failed.
-# Logs: build/check/.  Environment: SEP_CHECK_KERNELS (default "6.1 6.12";
-# "6.1 6.12 7" adds Debian's newest 7.x, fetched by scripts/debian-kernel.sh),
-# SEP_CHECK_LAYERS (default "style kunit-cache kunit kselftest install plant debug"), SEP_KSFT_TIMEOUT (per
-# program, default 600 s), SEP_VM_TIMEOUT (per VM, default 1800 s).
+# Logs: build/check/.  Environment: SEP_CHECK_KERNELS, SEP_CHECK_LAYERS
+# (default "style kunit-cache kunit kselftest install plant debug"),
+# SEP_KSFT_TIMEOUT (per program, default 600 s), SEP_VM_TIMEOUT (per VM,
+# default 1800 s).
 
 set -euo pipefail
 
@@ -80,10 +85,132 @@ add_from_log() { # NAME PREFIX LOG
 	fi
 }
 
+# The work runs on the machine's two CPUs as two workers (TCG runs each VM
+# on one host CPU):
+#   worker A (background)  the debug VM, started first, then VM jobs
+#   worker B (this shell)  style, kunit-cache, kunit (per kernel), then VM
+#                          jobs
+# VM jobs (kselftest per kernel, plant) come from one queue, longest first;
+# each job logs to its own file and its result is read from that log once
+# both workers are done, so the summary's order does not depend on which
+# worker ran what.  install runs last (it installs the module the 6.1
+# kselftest job built).
+KERNELS=${SEP_CHECK_KERNELS:-6.1 6.12 7}
+QUEUE=$LOGS/.queue
+: >"$QUEUE"
+
+# --- builds for the VMs (first: the debug VM starts on them) -----------------
+ksft_built=0
+if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
+	echo "== kselftest build"
+	KSRC=${KSRC:-$(scripts/ksrc.sh)}
+	run "$LOGS/selftests-build.log" make -C selftests OUTPUT="$REPO/build/selftests" \
+		KSRC="$KSRC" KSFT="$KSRC/tools/testing/selftests"
+	src=$rc trc=0
+	if [[ -f tools/Makefile ]]; then
+		run "$LOGS/tools-build.log" make -C tools OUTPUT="$REPO/build/tools"
+		trc=$rc
+		((trc != 0)) || cp build/tools/sep-scenario build/selftests/
+		rm -rf build/selftests/scenarios
+		cp -r tools/scenarios build/selftests/scenarios
+		# sep-conform: in-tree, and the dynamic variant on the shadow via the shim
+		rm -f build/selftests/{sep-conform,sep-conform-dyn,libshadow_epoll_preload.so}
+		if ((trc == 0)) && [[ -f tools/conform/Makefile ]]; then
+			run "$LOGS/conform-build.log" make -C tools/conform OUTPUT="$REPO/build/conform"
+			trc=$rc
+			((trc != 0)) || cp build/conform/sep-conform build/conform/sep-conform-dyn \
+				build/tools/libshadow_epoll_preload.so build/selftests/
+		fi
+	fi
+	# the kernel's epoll selftest of each 7.x series too (sep-adopt.sh runs
+	# the running series' own under sep-run)
+	rm -f build/selftests/kernel_epoll_wakeup-*
+	for k in $KERNELS; do
+		[[ $k =~ ^([7-9]|[1-9][0-9]+)(\.|$) ]] || continue
+		series=$(scripts/debian-kernel.sh resolve "$k" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/') &&
+			ksrc7=$(scripts/debian-kernel.sh source "$series") &&
+			make -s -C selftests/adopt wakeup OUTPUT="$REPO/build/selftests" KSRC="$ksrc7" \
+				WAKEUP_OUT="$REPO/build/selftests/kernel_epoll_wakeup-$series" ||
+			src=1
+	done
+	((trc == 0)) || add "tools build" 0 1 0
+	if ((src != 0)); then
+		add "kselftest build" 0 1 0
+	else
+		ksft_built=1
+		for k in $KERNELS; do
+			echo "ksft:$k" >>"$QUEUE"
+		done
+	fi
+fi
+[[ $LAYERS == *" plant "* && -x scripts/plant-bug.sh ]] && echo plant >>"$QUEUE"
+
+# --- VM jobs ------------------------------------------------------------------
+# The 6.12 kselftest VM leaves the reliability programs (stress, topologies,
+# ioctl fuzz, unload races) to the debug VM, which runs them on the same
+# 6.12 sources under KASAN, lockdep and kmemleak.
+ksft_job() { # KERNEL
+	local k=$1 rel=1
+	[[ $k != 6.12 || $LAYERS != *" debug "* ]] || rel=0
+	scripts/vm-run.sh --kernel "$k" --timeout "${SEP_VM_TIMEOUT:-1800}" \
+		--env "SEP_KSFT_TIMEOUT=${SEP_KSFT_TIMEOUT:-600}" --env "SEP_KSFT_RELIABILITY=$rel" \
+		--add scripts/ksft-guest.sh:/root/ksft-guest.sh -- sh /root/ksft-guest.sh
+}
+plant_job() {
+	scripts/plant-bug.sh --kernel "${SEP_PLANT_KERNEL:-6.12}" --seeds "${SEP_PLANT_SEEDS:-1 2 3 4}"
+}
+debug_job() {
+	local args=()
+	((ksft_built == 0)) || args=(--no-selftests) # nothing rebuilds them meanwhile
+	scripts/debug-check.sh --stress "${SEP_DEBUG_STRESS:-20}" --topo "${SEP_DEBUG_TOPO:-30}" \
+		--fuzz "${SEP_DEBUG_FUZZ:-100000}" "${args[@]}"
+}
+job_log() { # JOB -> its log file
+	case $1 in
+	ksft:*) echo "$LOGS/kselftest-${1#ksft:}.log" ;;
+	*) echo "$LOGS/$1.log" ;;
+	esac
+}
+# Runs JOB into its log, its exit status into LOG.rc.
+job_run() { # JOB
+	local log jrc=0
+	log=$(job_log "$1")
+	echo "== $1 started ($(date +%T), worker $worker)"
+	case $1 in
+	ksft:*) ksft_job "${1#ksft:}" ;;
+	plant) plant_job ;;
+	debug) debug_job ;;
+	esac >"$log" 2>&1 || jrc=$?
+	echo "$jrc" >"$log.rc"
+	echo "== $1 done ($(date +%T), rc $jrc)"
+}
+# Takes the first job off the queue (empty output: none left).
+claim() {
+	local job
+	exec 9>"$QUEUE.lock"
+	flock 9
+	job=$(head -n 1 "$QUEUE")
+	[[ -z $job ]] || sed -i 1d "$QUEUE"
+	exec 9>&-
+	echo "$job"
+}
+work() {
+	local job
+	while job=$(claim) && [[ -n $job ]]; do
+		job_run "$job"
+	done
+}
+worker_a=""
+if [[ $LAYERS == *" debug "* && -x scripts/debug-check.sh ]]; then
+	rm -f "$(job_log debug).rc"
+	(worker=A; job_run debug; work) &
+	worker_a=$!
+fi
+
 # --- style ------------------------------------------------------------------
 if [[ $LAYERS == *" style "* ]]; then
 	echo "== style"
-	run "$LOGS/style.log" scripts/style.sh
+	run "$LOGS/style.log" env SEP_STYLE_KERNELS="${SEP_STYLE_KERNELS:-$KERNELS}" scripts/style.sh
 	add_from_log style style "$LOGS/style.log"
 fi
 
@@ -97,8 +224,8 @@ if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
 fi
 
 # --- KUnit ------------------------------------------------------------------
-# The default tree (6.12), then, when SEP_CHECK_KERNELS names one, each 7.x
-# tree as its own summary line ("kunit 7.x" for the selector 7).
+# The default tree (6.12), then each 7.x tree of $KERNELS as its own summary
+# line ("kunit 7.x" for the selector 7).
 kunit_run() { # NAME LOG KUNIT-ARGS...
 	local name=$1 log=$2
 	shift 2
@@ -108,7 +235,7 @@ kunit_run() { # NAME LOG KUNIT-ARGS...
 }
 if [[ $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
 	kunit_run kunit "$LOGS/kunit.log"
-	for k in ${SEP_CHECK_KERNELS:-6.1 6.12}; do
+	for k in $KERNELS; do
 		[[ $k =~ ^([7-9]|[1-9][0-9]+)(\.|$) ]] || continue
 		label="kunit $k"
 		[[ $k == *.* ]] || label+=.x
@@ -116,28 +243,14 @@ if [[ $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
 	done
 fi
 
-# --- debug kernel (KASAN, lockdep, kmemleak) ---------------------------------
-# The debug VM runs beside the kselftest VMs when both layers run (TCG uses
-# one host CPU per VM, and the machine has two): it starts once the
-# selftests are built, with --no-selftests so that nothing rebuilds them.
-debug_pid=""
-debug_start() { # [--no-selftests]
-	[[ $LAYERS == *" debug "* && -x scripts/debug-check.sh ]] || return 0
-	echo "== debug (started in the background, log $LOGS/debug.log)"
-	scripts/debug-check.sh --stress "${SEP_DEBUG_STRESS:-30}" \
-		--fuzz "${SEP_DEBUG_FUZZ:-100000}" "$@" >"$LOGS/debug.log" 2>&1 &
-	debug_pid=$!
-}
-debug_finish() {
-	[[ -n $debug_pid ]] || return 0
-	rc=0
-	wait "$debug_pid" || rc=$?
-	echo "== debug"
-	cat "$LOGS/debug.log"
-	add_from_log debug debug "$LOGS/debug.log"
-}
+# --- VM jobs on this worker, then the other's --------------------------------
+worker=B work
+if [[ -n $worker_a ]]; then
+	wait "$worker_a" || true
+fi
+rm -f "$QUEUE" "$QUEUE.lock"
 
-# --- kselftests in the VM ---------------------------------------------------
+# --- kselftests: results ------------------------------------------------------
 # TAP counts per program block; a block without an END marker means the VM died.
 ksft_count() { # LOG -> "passed failed skipped"
 	awk '
@@ -176,48 +289,30 @@ extra_count() { # LOG
 	' "$1"
 }
 
-if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
-	echo "== kselftest build"
-	KSRC=${KSRC:-$(scripts/ksrc.sh)}
-	run "$LOGS/selftests-build.log" make -C selftests OUTPUT="$REPO/build/selftests" \
-		KSRC="$KSRC" KSFT="$KSRC/tools/testing/selftests"
-	src=$rc trc=0
-	if [[ -f tools/Makefile ]]; then
-		run "$LOGS/tools-build.log" make -C tools OUTPUT="$REPO/build/tools"
-		trc=$rc
-		((trc != 0)) || cp build/tools/sep-scenario build/selftests/
-		rm -rf build/selftests/scenarios
-		cp -r tools/scenarios build/selftests/scenarios
-		# sep-conform: in-tree, and the dynamic variant on the shadow via the shim
-		rm -f build/selftests/{sep-conform,sep-conform-dyn,libshadow_epoll_preload.so}
-		if ((trc == 0)) && [[ -f tools/conform/Makefile ]]; then
-			run "$LOGS/conform-build.log" make -C tools/conform OUTPUT="$REPO/build/conform"
-			trc=$rc
-			((trc != 0)) || cp build/conform/sep-conform build/conform/sep-conform-dyn \
-				build/tools/libshadow_epoll_preload.so build/selftests/
-		fi
-	fi
-	((trc == 0)) || add "tools build" 0 1 0
-	if ((src != 0)); then
-		add "kselftest build" 0 1 0
-	else
-		debug_start --no-selftests
-		for k in ${SEP_CHECK_KERNELS:-6.1 6.12}; do
-			echo "== kselftest $k"
-			log=$LOGS/kselftest-$k.log
-			run "$log" scripts/vm-run.sh --kernel "$k" --timeout "${SEP_VM_TIMEOUT:-1800}" \
-				--env "SEP_KSFT_TIMEOUT=${SEP_KSFT_TIMEOUT:-600}" \
-				--add scripts/ksft-guest.sh:/root/ksft-guest.sh -- sh /root/ksft-guest.sh
-			vmrc=$rc
-			read -r kp kf ks < <(ksft_count "$log")
-			((vmrc == 0)) || kf=$((kf + 1)) # the VM failed (splat, timeout, insmod, sentinel)
-			add "kselftest $k" "$kp" "$kf" "$ks"
-			read -r kp kf ks < <(extra_count "$log")
-			((kp + kf == 0)) || add "programs $k" "$kp" "$kf" "$ks"
-			grep -E '^(fuzz|stress|scenarios|bench: .*= )' "$log" | sed "s/^/  [$k] /" || true
-			awk -v k="$k" '/^@@EXTRA-BEGIN / { n = $2 } /^conform: / { print "  [" k "] " n ": " $0 }' "$log"
-		done
-	fi
+# The exit status a job left (none: it did not run to the end).
+job_rc() { # JOB
+	local f
+	f=$(job_log "$1").rc
+	[[ -s $f ]] && cat "$f" || echo 255
+}
+
+if ((ksft_built)); then
+	for k in $KERNELS; do
+		log=$(job_log "ksft:$k")
+		echo "== kselftest $k"
+		[[ -f $log ]] || echo "(no log: the job did not run)" >"$log"
+		cat "$log"
+		vmrc=$(job_rc "ksft:$k")
+		read -r kp kf ks < <(ksft_count "$log")
+		((vmrc == 0)) || kf=$((kf + 1)) # the VM failed (splat, timeout, insmod, sentinel)
+		add "kselftest $k" "$kp" "$kf" "$ks"
+		read -r kp kf ks < <(extra_count "$log")
+		((kp + kf == 0)) || add "programs $k" "$kp" "$kf" "$ks"
+		grep -E '^(fuzz|stress|scenarios|bench: .*= )' "$log" | sed "s/^/  [$k] /" || true
+		awk -v k="$k" '/^@@EXTRA-BEGIN / { n = $2 } /^conform: / { print "  [" k "] " n ": " $0 }' "$log"
+		awk -v k="$k" '/^@@(KSFT|EXTRA)-END / { sub(/^secs=/, "", $4); t += $4 }
+			END { printf "  [%s] programs in the guest: %d s\n", k, t }' "$log"
+	done
 fi
 
 # --- install: make install / uninstall into a scratch DESTDIR -----------------
@@ -234,16 +329,21 @@ fi
 # (patch no longer applies, build or VM failure) counts as one failure.
 if [[ $LAYERS == *" plant "* && -x scripts/plant-bug.sh ]]; then
 	echo "== plant"
-	run "$LOGS/plant.log" scripts/plant-bug.sh --kernel "${SEP_PLANT_KERNEL:-6.12}" \
-		--seeds "${SEP_PLANT_SEEDS:-1 2 3 4}"
-	pp=$(grep -cE '^plant: .* seed [^:]*: found .* ops$' "$LOGS/plant.log" || true)
-	pf=$(grep -cE '^plant: .* seed [^:]*: (NOT FOUND|.*over the limit)' "$LOGS/plant.log" || true)
+	cat "$LOGS/plant.log" 2>/dev/null || true
+	rc=$(job_rc plant)
+	pp=$(grep -cE '^plant: .* seed [^:]*: found .* ops$' "$LOGS/plant.log" 2>/dev/null || true)
+	pf=$(grep -cE '^plant: .* seed [^:]*: (NOT FOUND|.*over the limit)' "$LOGS/plant.log" 2>/dev/null || true)
 	((rc == 0 || pf > 0)) || pf=1
-	add plant "$pp" "$pf" 0
+	add plant "${pp:-0}" "${pf:-0}" 0
 fi
 
-[[ -n $debug_pid ]] || debug_start
-debug_finish
+# --- debug kernel (KASAN, lockdep, kmemleak) ---------------------------------
+if [[ -n $worker_a ]]; then
+	echo "== debug"
+	cat "$LOGS/debug.log" 2>/dev/null || true
+	rc=$(job_rc debug)
+	add_from_log debug debug "$LOGS/debug.log"
+fi
 
 echo "== summary"
 printf '%s\n' "${summary[@]}"

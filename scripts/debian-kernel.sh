@@ -190,6 +190,60 @@ dk_root() { # KVER SUITE
 	fi
 }
 
+# sparse for the build root: 7.x kernels use __typeof_unqual__, which the
+# suite's own sparse (0.6.4) rejects, and the kernel's checker-valid test
+# then turns C=1 off.  The newest sparse of the suites (sid has 0.6.5~rc1,
+# linked against an older glibc than trixie's) is unpacked into the root's
+# /usr/local (dk_make puts it first in PATH), unless the root's own already
+# passes that test.  Offline with none fetched: the root keeps its own.
+dk_sparse() { # ROOT
+	local root=$1 s v best="" bs="" tmp
+	[[ ! -x $root/usr/local/bin/sparse ]] || return 0
+	printf 'static int u(const int *q) { __typeof_unqual__(*q) v = *q; return v; }\n' >"$root/tmp/.tu.c"
+	if chroot "$root" sparse /tmp/.tu.c 2>&1 | grep -q error; then
+		for s in $DK_SUITES; do
+			dk_update "$s"
+			dk_apt_opts "$s"
+			v=$(apt-cache "${DK_APT[@]}" policy sparse 2>/dev/null | sed -n 's/^ *Candidate: //p')
+			[[ -n $v && $v != "(none)" ]] || continue
+			[[ -n $best ]] && dpkg --compare-versions "$v" le "$best" && continue
+			best=$v bs=$s
+		done
+		if [[ -n $bs ]]; then
+			echo "debian-kernel.sh: sparse $best ($bs) into $root/usr/local" >&2
+			dk_apt_opts "$bs"
+			tmp=$(mktemp -d "$DK_CACHE/.sparse.XXXXXX")
+			if (cd "$tmp" && apt-get "${DK_APT[@]}" download "sparse=$best") >&2 &&
+				dpkg-deb -x "$tmp"/sparse_*.deb "$tmp/x"; then
+				install -D -m 755 "$tmp/x/usr/bin/sparse" "$root/usr/local/bin/sparse"
+			fi
+			rm -rf "$tmp"
+		fi
+	fi
+	rm -f "$root/tmp/.tu.c"
+}
+
+# Debian's linux-kbuild-7.x lacks scripts/checker-valid.sh, which the
+# kernel's Makefile runs before C=1 (a missing script turns sparse off): our
+# own version of that test (the checker must parse __typeof_unqual__
+# without an error; prints 1 if so) goes where the Makefile looks.
+dk_checker_valid() { # KDIR
+	local f
+	f=$(readlink -f "$1/scripts" 2>/dev/null)/checker-valid.sh
+	[[ ! -e $f && -d ${f%/*} ]] || return 0
+	cat >"$f" <<-'EOF'
+		#!/bin/sh
+		# Written by shadow-epoll's scripts/debian-kernel.sh: prints 1 if the
+		# checker "$@" parses __typeof_unqual__ without an error.
+		command -v "$1" >/dev/null || exit 1
+		t=$(mktemp)
+		trap 'rm -f "$t"' EXIT
+		echo 'static int u(const int *q) { __typeof_unqual__(*q) v = *q; return v; }' >"$t"
+		if "$@" "$t" 2>&1 | grep -q error; then echo 0; else echo 1; fi
+	EOF
+	chmod 755 "$f"
+}
+
 # Fetch everything for SEL under one lock; sets KVER KIMG KDIR KROOT.
 dk_fetch() { # SEL
 	local r suite
@@ -200,10 +254,12 @@ dk_fetch() { # SEL
 	KVER=${r% *} suite=${r#* }
 	dk_fetch_image "$KVER" "$suite"
 	dk_root "$KVER" "$suite"
-	exec 7>&-
+	dk_sparse "$DK_CACHE/root-$suite"
 	KIMG=$DK_CACHE/kernel/$KVER/usr/lib/modules/$KVER/vmlinuz
 	KROOT=$DK_CACHE/root-$suite
 	KDIR=$KROOT/usr/src/linux-headers-$KVER
+	dk_checker_valid "$KDIR"
+	exec 7>&-
 }
 
 # Unpack linux-source-SERIES (7.3) into the cache; print its path.
@@ -252,7 +308,7 @@ dk_make() { # KROOT MAKE-ARGS...
 			shift
 		done
 		mount -t proc proc "$root/proc"
-		exec chroot "$root" /usr/bin/env -C "$PWD" PATH=/usr/bin:/bin make "$@"
+		exec chroot "$root" /usr/bin/env -C "$PWD" PATH=/usr/local/bin:/usr/bin:/bin make "$@"
 	' dk_make "$root" "${#dirs[@]}" "${dirs[@]}" "$@"
 }
 

@@ -196,8 +196,8 @@ esac
 # --- stress
 echo "== [$(up) s] sep_stress (shadow, ${STRESS}s)"
 if sep_stress -t "$STRESS" -w 4 -p 3 -c 2; then res stress.shadow pass; else res stress.shadow fail "exit $?"; fi
-echo "== [$(up) s] sep_stress (in-tree epoll, 10s)"
-if sep_stress -k -t 10 -w 4 -p 3 -c 2; then res stress.kernel pass; else res stress.kernel fail "exit $?"; fi
+echo "== [$(up) s] sep_stress (in-tree epoll, 5s)"
+if sep_stress -k -t 5 -w 4 -p 3 -c 2; then res stress.kernel pass; else res stress.kernel fail "exit $?"; fi
 
 # --- random topologies, cycles through in-tree epolls, under a watchdog.
 # The kernel's detectors armed short for the run (vm-run.sh fails the VM on

@@ -111,17 +111,17 @@ TEST(setattr_on_epoll_fd)
 
 /*
  * An LT eventfd made readable and drained again 20 ms before the end of a
- * 2 s timeout wakes the waiter, which finds nothing and sleeps again.  The
+ * 1 s timeout wakes the waiter, which finds nothing and sleeps again.  The
  * test runs at nice 19, where select_estimate_accuracy() takes 0.5% of the
  * time instead of 0.1%: with the slack taken once from the whole timeout
- * (10 ms) the wait ends up to 10 ms late (at the end of the range unless
+ * (5 ms) the wait ends up to 5 ms late (at the end of the range unless
  * another timer interrupt comes first); from the time left (20 ms: 100 us)
  * it ends on time.  Classified by the median lateness of three rounds, so
  * that one early expiry or one emulator stall does not decide.
  */
-#define SLACK_TIMEOUT_MS	2000
+#define SLACK_TIMEOUT_MS	1000
 #define SLACK_POKE_MS		(SLACK_TIMEOUT_MS - 20)
-#define SLACK_LATE_MS		5.0
+#define SLACK_LATE_MS		2.5
 #define SLACK_ROUNDS		3
 #define SLACK_TRIES		4
 

@@ -30,12 +30,17 @@ cg=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
 tmp=/tmp/sep-adopt.$$
 mkdir -p $tmp
 
-# 1. the kernel's selftest, both sides at once
+# 1. the kernel's selftest, both sides at once: the running series' own
+#    (kernel_epoll_wakeup-7.3 on 7.3, when make check built it), else 6.12's
 X="-T epoll59 -T epoll60 -T epoll61"
+series=$(uname -r | sed -E 's/^([0-9]+\.[0-9]+).*/\1/')
+kew=./kernel_epoll_wakeup-$series
+[ -x "$kew" ] || kew=./kernel_epoll_wakeup
+echo "adopt: info: running $kew on $(uname -r)"
 # shellcheck disable=SC2086 # word splitting of $X intended
-./kernel_epoll_wakeup $X >$tmp/in.tap 2>&1 &
+$kew $X >$tmp/in.tap 2>&1 &
 # shellcheck disable=SC2086
-./sep-run -l ./kernel_epoll_wakeup $X >$tmp/sh.tap 2>$tmp/sh.log
+./sep-run -l $kew $X >$tmp/sh.tap 2>$tmp/sh.log
 wait
 grep -E '^(not )?ok [0-9]+ ' $tmp/in.tap >$tmp/in.res
 grep -E '^(not )?ok [0-9]+ ' $tmp/sh.tap >$tmp/sh.res
