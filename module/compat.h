@@ -10,6 +10,7 @@
 #include <linux/atomic.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/ftrace.h>
 #include <linux/sched.h>
 #include <linux/sched/rt.h>
 #include <linux/version.h>
@@ -65,6 +66,18 @@
  */
 #define SEP_HAS_FILE_REF \
 	(KERNEL_VERSION(6, 13, 0) <= SEP_KVER)
+
+/*
+ * The registers in a struct ftrace_regs: behind arch_ftrace_regs() from 6.13
+ * (and Debian's 6.12), the struct's own member before.  x86-64 keeps them as
+ * a struct pt_regs either way (with the argument registers, the instruction
+ * pointer and the stack pointer filled in).
+ */
+#ifdef arch_ftrace_regs
+#define sep_ftrace_pt_regs(fregs)	(&arch_ftrace_regs(fregs)->regs)
+#else
+#define sep_ftrace_pt_regs(fregs)	(&(fregs)->regs)
+#endif
 
 /* Pin a file whose count may already have dropped to zero. */
 static inline bool sep_file_tryget(struct file *file)

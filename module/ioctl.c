@@ -300,6 +300,41 @@ out_fault:
 	return -EFAULT;
 }
 
+/* sep_do_ctl() after the event copy and the lookup of the instance. */
+static int sep_ctl_on(struct file *epfile, int op, int fd,
+		      struct epoll_event *epds, bool has_event)
+{
+	struct file *tfile;
+	struct fd tf;
+	int error;
+
+	tf = fdget(fd);
+	tfile = fd_file(tf);
+	if (!tfile)
+		return -EBADF;
+
+	error = -EPERM;
+	if (!file_can_poll(tfile))
+		goto out_put_target;
+	if (has_event)
+		sep_strip_wakeup(epds);
+
+	error = -EINVAL;
+	if (epfile == tfile || !sep_is_shadow_file(epfile))
+		goto out_put_target;
+	if (has_event) {
+		error = sep_check_exclusive(op, epds, tfile);
+		if (error)
+			goto out_put_target;
+	}
+
+	error = sep_ctl(epfile->private_data, epfile, op, tfile, fd, epds);
+
+out_put_target:
+	fdput(tf);
+	return error;
+}
+
 /**
  * sep_do_ctl() - epoll_ctl() on a shadow instance, from its arguments
  * @epfd: the instance's fd
@@ -311,10 +346,9 @@ out_fault:
  */
 int sep_do_ctl(int epfd, int op, int fd, const struct epoll_event __user *uev)
 {
-	struct file *epfile, *tfile;
 	struct epoll_event epds = { };
-	struct fd ef, tf;
 	bool has_event;
+	struct fd ef;
 	int error;
 
 	/* Any op but DEL (even an invalid one) reads the event first. */
@@ -324,37 +358,34 @@ int sep_do_ctl(int epfd, int op, int fd, const struct epoll_event __user *uev)
 
 	/* Light lookups, as epoll_ctl() does: the fd table pins both. */
 	ef = fdget(epfd);
-	epfile = fd_file(ef);
-	if (!epfile)
+	if (!fd_file(ef))
 		return -EBADF;
-	error = -EBADF;
-	tf = fdget(fd);
-	tfile = fd_file(tf);
-	if (!tfile)
-		goto out_put_ep;
-
-	error = -EPERM;
-	if (!file_can_poll(tfile))
-		goto out_put_target;
-	if (has_event)
-		sep_strip_wakeup(&epds);
-
-	error = -EINVAL;
-	if (epfile == tfile || !sep_is_shadow_file(epfile))
-		goto out_put_target;
-	if (has_event) {
-		error = sep_check_exclusive(op, &epds, tfile);
-		if (error)
-			goto out_put_target;
-	}
-
-	error = sep_ctl(epfile->private_data, epfile, op, tfile, fd, &epds);
-
-out_put_target:
-	fdput(tf);
-out_put_ep:
+	error = sep_ctl_on(fd_file(ef), op, fd, &epds, has_event);
 	fdput(ef);
 	return error;
+}
+
+/**
+ * sep_do_ctl_file() - sep_do_ctl() on an instance the caller looked up
+ * @epfile: the instance file of the epfd, pinned by the caller
+ * @op:     EPOLL_CTL_*
+ * @fd:     the target fd
+ * @uev:    user pointer to the event (not read for EPOLL_CTL_DEL)
+ *
+ * The adopted epoll_ctl(): its hook found @epfile in the fd table.  The
+ * errors are sep_do_ctl()'s, in its order (a found epfd gives no EBADF).
+ *
+ * Return: 0 or the errno epoll_ctl() gives.
+ */
+int sep_do_ctl_file(struct file *epfile, int op, int fd,
+		    const struct epoll_event __user *uev)
+{
+	struct epoll_event epds = { };
+	bool has_event = op != EPOLL_CTL_DEL;
+
+	if (has_event && sep_get_event(&epds, uev))
+		return -EFAULT;
+	return sep_ctl_on(epfile, op, fd, &epds, has_event);
 }
 
 static int sep_ioctl_ctl(const void __user *uarg)
@@ -544,6 +575,41 @@ int sep_do_pwait(int epfd, struct epoll_event __user *events, int maxevents,
 	if (error)
 		return error;
 	error = sep_do_wait(epfd, events, maxevents, to);
+	if (sigmask)
+		sep_restore_sigmask_unless(error == -EINTR);
+	return error;
+}
+
+/**
+ * sep_do_pwait_file() - sep_do_pwait() on an instance the caller looked up
+ * @file:       the instance file of the epfd, pinned by the caller
+ * @events:     user array of @maxevents events
+ * @maxevents:  its length
+ * @to:         absolute deadline, NULL for none
+ * @sigmask:    user pointer to a sigset_t to apply for the call, or 0
+ * @sigsetsize: its size
+ *
+ * The adopted epoll_wait(), epoll_pwait() and epoll_pwait2(): their hook
+ * found @file in the fd table, so only EBADF cannot happen; the other
+ * errors come in sep_do_pwait()'s order.
+ *
+ * Return: events written, or the errno epoll_pwait() gives.
+ */
+int sep_do_pwait_file(struct file *file, struct epoll_event __user *events,
+		      int maxevents, struct timespec64 *to, u64 sigmask,
+		      u64 sigsetsize)
+{
+	int error;
+
+	error = sep_set_sigmask(sigmask, sigsetsize);
+	if (error)
+		return error;
+	error = sep_check_maxevents(events, maxevents);
+	if (!error && !sep_is_shadow_file(file))
+		error = -EINVAL;
+	if (!error)
+		error = sep_wait(file->private_data, sep_copy_event,
+				 (__force void *)events, maxevents, to);
 	if (sigmask)
 		sep_restore_sigmask_unless(error == -EINTR);
 	return error;

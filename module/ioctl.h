@@ -23,6 +23,11 @@ int sep_create_fd(int flags, bool adopted);
 int sep_do_ctl(int epfd, int op, int fd, const struct epoll_event __user *uev);
 int sep_do_pwait(int epfd, struct epoll_event __user *events, int maxevents,
 		 struct timespec64 *to, u64 sigmask, u64 sigsetsize);
+int sep_do_ctl_file(struct file *epfile, int op, int fd,
+		    const struct epoll_event __user *uev);
+int sep_do_pwait_file(struct file *file, struct epoll_event __user *events,
+		      int maxevents, struct timespec64 *to, u64 sigmask,
+		      u64 sigsetsize);
 struct timespec64 *sep_ms_deadline(struct timespec64 *to, int ms);
 int sep_ts_deadline(struct timespec64 *to, u64 uts);
 

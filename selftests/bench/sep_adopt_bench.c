@@ -12,7 +12,11 @@
  * again).  Each case keeps the best batch of all rounds.  N = 1024
  * registrations per instance (K hot eventfds, the rest idle), level-
  * triggered delivery with K ready and maxevents M, and EPOLL_CTL_MOD and an
- * ADD + DEL pair.  Prints numbers only; asserts nothing on timing.
+ * ADD + DEL pair; then two failing calls, the per-call floor (epoll_wait
+ * with maxevents 0: EINVAL; EPOLL_CTL_MOD of fd -1: EBADF).  The "hooked"
+ * column is an in-tree instance timed while the hooks are armed: what the
+ * hook costs the calls it does not take.  Prints numbers only; asserts
+ * nothing on timing.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,9 +38,10 @@
 
 #define CG	"/sys/fs/cgroup"
 #define NREG	1024
-#define NCASE	6
+#define NCASE	8
 
-enum side { INTREE, IOCTL, ADOPTED, NSIDE };
+/* HOOKED: an in-tree instance while the hooks are armed (not redirected). */
+enum side { INTREE, IOCTL, ADOPTED, HOOKED, NSIDE };
 
 static int hot[NREG], spare;
 static double batch_ms = 4;
@@ -45,7 +50,7 @@ static double best[NCASE][NSIDE];
 static const struct bcase {
 	const char *name;
 	int k, m;	/* deliver K ready with maxevents M; k == 0: ctl */
-	int op;
+	int op;		/* -1: a failing call, the per-call floor */
 } cases[NCASE] = {
 	{ "deliver K=1 M=1", 1, 1, 0 },
 	{ "deliver K=64 M=1", 64, 1, 0 },
@@ -53,6 +58,8 @@ static const struct bcase {
 	{ "deliver K=1024 M=1024", 1024, 1024, 0 },
 	{ "ctl MOD", 0, 0, EPOLL_CTL_MOD },
 	{ "ctl ADD+DEL", 0, 0, EPOLL_CTL_ADD },
+	{ "floor wait M=0 EINVAL", 0, 0, -1 },
+	{ "floor ctl fd=-1 EBADF", 0, 1, -1 },
 };
 
 static void die(const char *what)
@@ -89,6 +96,13 @@ static double batch(enum side s, int ep, const struct bcase *c, long iters)
 		if (c->k) {
 			if (wait_ev(s, ep, out, c->m) != c->m)
 				die("wait");
+		} else if (c->op < 0 && !c->m) {
+			if (wait_ev(s, ep, out, 0) != -1 || errno != EINVAL)
+				die("wait M=0");
+		} else if (c->op < 0) {
+			if (ctl(s, ep, EPOLL_CTL_MOD, -1, EPOLLIN, 0) != -1 ||
+			    errno != EBADF)
+				die("ctl fd=-1");
 		} else if (c->op == EPOLL_CTL_MOD) {
 			if (ctl(s, ep, EPOLL_CTL_MOD, hot[0],
 				(i & 1) ? EPOLLIN : EPOLLOUT, 0))
@@ -171,7 +185,7 @@ static int own_cgroup(char *dir, size_t len)
 
 int main(int argc, char **argv)
 {
-	int rounds = 5, per = 3, opt, r, c, i, cgfd, ep, scope;
+	int rounds = 5, per = 3, opt, r, c, i, cgfd, ep, scope, hooked;
 	char dir[256];
 
 	while ((opt = getopt(argc, argv, "qr:t:")) != -1) {
@@ -215,9 +229,13 @@ int main(int argc, char **argv)
 		measure(IOCTL, ep, per);
 		close(ep);
 		/* Hooked while the scope and the adopted instance live. */
+		hooked = epoll_create1(0);
+		fill(INTREE, hooked);
 		scope = shep_adopt(cgfd, -1);
 		if (scope < 0)
 			die("SHADOW_EPOLL_IOC_ADOPT");
+		measure(HOOKED, hooked, per);
+		close(hooked);
 		ep = epoll_create1(0);
 		if (shep_is_instance(ep) != 1)
 			die("the epoll_create1 of the scope is not a shadow");
@@ -226,11 +244,13 @@ int main(int argc, char **argv)
 		close(ep);
 		close(scope);
 	}
-	printf("%-24s %10s %10s %10s %8s %8s\n", "case (N=1024, LT)",
-	       "in-tree ns", "ioctl ns", "adopted ns", "ioctl/x", "adopt/x");
+	printf("%-24s %10s %10s %10s %10s %8s %8s\n", "case (N=1024, LT)",
+	       "in-tree ns", "ioctl ns", "adopted ns", "hooked ns", "ioctl/x",
+	       "adopt/x");
 	for (c = 0; c < NCASE; c++)
-		printf("%-24s %10.0f %10.0f %10.0f %8.2f %8.2f\n", cases[c].name,
-		       best[c][INTREE], best[c][IOCTL], best[c][ADOPTED],
+		printf("%-24s %10.0f %10.0f %10.0f %10.0f %8.2f %8.2f\n",
+		       cases[c].name, best[c][INTREE], best[c][IOCTL],
+		       best[c][ADOPTED], best[c][HOOKED],
 		       best[c][IOCTL] / best[c][INTREE],
 		       best[c][ADOPTED] / best[c][INTREE]);
 	for (c = 0; c < NCASE; c++)
