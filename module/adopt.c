@@ -40,10 +40,11 @@
  * replacement drops it last.  The few instructions after the last step are
  * waited for by sep_adopt_exit() with synchronize_rcu_tasks().
  *
- * Not covered (README, "Adopted programs"): the 32-bit compat and x32
- * entries (a 32-bit task in a scope keeps the in-tree epoll) and io_uring's
+ * Not covered (README, "Adopted programs"): the ia32 compat entries (a
+ * 32-bit task in a scope keeps the in-tree epoll) and io_uring's
  * IORING_OP_EPOLL_CTL, which calls do_epoll_ctl() directly (EINVAL on an
- * adopted instance, as on any non-epoll fd).
+ * adopted instance, as on any non-epoll fd).  x32 has no epoll entries of
+ * its own: its calls reach the x86-64 ones and are adopted like them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -401,11 +402,15 @@ static int sep_kprobes_register(void)
 /*
  * Which function was entered: the number of the system call being served
  * (the hooked functions are only called by the syscall dispatcher, for
- * their own number; x32 dispatches some of them with its bit set).
+ * their own number; x32 dispatches them with its bit set).  The number is
+ * read as the dispatcher reads it: do_syscall_64() takes an int, while
+ * orig_ax keeps all of rax at entry (or what a tracer wrote), so the upper
+ * half must be ignored, else a call made with garbage there runs the
+ * in-tree function on an adopted instance (EINVAL) or escapes adoption.
  */
 static const struct sep_hook *sep_hook_of(const struct pt_regs *uregs)
 {
-	unsigned long nr = uregs->orig_ax & ~(unsigned long)__X32_SYSCALL_BIT;
+	u32 nr = (u32)uregs->orig_ax & ~(u32)__X32_SYSCALL_BIT;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(sep_hooks); i++)
@@ -476,8 +481,14 @@ static int sep_ftrace_register(void)
 		sep_ftrace_state = SEP_FT_READY;
 	}
 	error = register_ftrace_function(&sep_ftrace_ops);
-	if (!error)
-		return 0;
+	/*
+	 * -EBUSY: the ftrace_enabled sysctl is off, or another IPMODIFY ops
+	 * (livepatch) is on one of the functions.  Kprobes on these ftrace
+	 * sites would hook nothing (they are registered, never called) or fail
+	 * the same way: no fallback, and ftrace is tried again next time.
+	 */
+	if (!error || error == -EBUSY)
+		return error;
 broken:
 	pr_info("no ftrace hook (%d): using kprobes\n", error);
 	sep_ftrace_state = SEP_FT_BROKEN;
@@ -519,9 +530,10 @@ static int sep_hooks_register(void)
 {
 	int error;
 
-	sep_hooked_by_ftrace = !sep_ftrace_register();
-	if (sep_hooked_by_ftrace)
-		return 0;
+	error = sep_ftrace_register();
+	sep_hooked_by_ftrace = !error;
+	if (!error || error == -EBUSY)
+		return error;
 	error = sep_kprobes_register();
 	if (error)
 		pr_warn("cannot hook the epoll system calls (%d)\n", error);
@@ -662,7 +674,8 @@ static void sep_scope_publish(struct sep_scope *s)
  * @args: the arguments (sep_check_adopt() passed)
  *
  * Return: the scope fd (O_CLOEXEC), or -EBADF (fds), -EPERM (not the
- * cgroup's owner), -EOPNOTSUPP (hooks unavailable), ...
+ * cgroup's owner), -EOPNOTSUPP (hooks unavailable), -EBUSY (ftrace_enabled
+ * off, or another IPMODIFY user on an entry point), ...
  */
 long sep_adopt(const struct shadow_epoll_adopt_args *args)
 {

@@ -116,6 +116,21 @@ else
 	echo "adopt: skipped: no sep-gohttp (Go toolchain missing at build time)"
 fi
 
+# 3b. ftrace_enabled off: the adopt ioctl fails (kprobes on the ftrace sites
+#     would hook nothing), and once a hook is there the sysctl is refused
+F=/proc/sys/kernel/ftrace_enabled
+if [ -w $F ]; then
+	echo 0 >$F
+	if ./sep-run true 2>/dev/null; then bad "adopted with ftrace_enabled off"
+	else ok "ftrace_enabled off: the adopt ioctl fails"; fi
+	echo 1 >$F
+	if ./sep-run ./adopt-check adopted >$tmp/f.out &&
+	   ./sep-run sh -c "! echo 0 2>/dev/null >$F"; then
+		ok "ftrace_enabled on again: adopted; the sysctl refused under a hook"
+	else bad "after ftrace_enabled off/on"; cat $tmp/f.out; fi
+	echo 1 >$F
+fi
+
 # 4. unload while an adopted task is blocked in epoll_wait()
 ./sep-run ./adopt-check block >$tmp/b.out &
 runner=$!

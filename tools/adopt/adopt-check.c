@@ -26,6 +26,9 @@
 
 #include "libshadow_epoll.h"
 
+/* Set in a system call number's upper half, which the kernel ignores. */
+#define RAX_HIGH	(1L << 32)
+
 static int failed;
 
 static void check(int ok, const char *what)
@@ -132,6 +135,17 @@ int main(int argc, char **argv)
 	check(syscall(SYS_epoll_ctl, ep, EPOLL_CTL_DEL, efd, NULL) == 0 &&
 	      syscall(SYS_epoll_wait, ep, out, 4, 10) == 0,
 	      "epoll_ctl DEL, epoll_wait times out");
+	/*
+	 * The kernel dispatches on the low 32 bits of rax (an int): garbage
+	 * above them must not change which epoll serves the call.
+	 */
+	ep = syscall(RAX_HIGH | SYS_epoll_create1, 0);
+	check(ep >= 0 && is_shadow(ep) == adopted,
+	      "epoll_create1, rax bits 32-63 set: same instance kind");
+	check(syscall(RAX_HIGH | SYS_epoll_ctl, ep1, EPOLL_CTL_ADD, efd,
+		      &ev) == 0 &&
+	      syscall(RAX_HIGH | SYS_epoll_wait, ep1, out, 4, 0) == 1,
+	      "epoll_ctl, epoll_wait, rax bits 32-63 set: served");
 	check(syscall(SYS_epoll_create, 0) == -1 && errno == EINVAL,
 	      "epoll_create(0): EINVAL");
 	check(syscall(SYS_epoll_create1, 1) == -1 && errno == EINVAL,
