@@ -215,6 +215,11 @@ if [ \$rc = 0 ]; then
 	rc=\$?
 fi
 echo "<2>@@SEP-EXIT \$rc" >/dev/kmsg
+# 7.x prints the console from a kthread: give it time to flush the ring
+# (a splat just before the end, the sentinel) before the power goes; and
+# the sentinel once more through the tty, whose close waits for the UART
+sleep 0.3
+echo "@@SEP-EXIT \$rc" >/dev/ttyS0
 printf '\\020' | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
 poweroff -f || reboot -f
 EOF

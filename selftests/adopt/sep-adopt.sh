@@ -96,7 +96,7 @@ if [ -x ./sep-gohttp ]; then
 	./sep-gohttp -n 6 | tail -n +2 >$tmp/g-in.out
 	./sep-run -l ./sep-gohttp -n 6 -pause 300 >$tmp/g-sh.raw 2>$tmp/g-sh.log &
 	i=0
-	while ! grep -q listening $tmp/g-sh.raw && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	while ! grep -q listening $tmp/g-sh.raw 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	sleep 0.5
 	gpid=$(sed -n 's/^pid \([0-9]*\) listening/\1/p' $tmp/g-sh.raw)
 	./sep-inspect "$gpid" >$tmp/g-i.out 2>&1
@@ -135,7 +135,7 @@ fi
 ./sep-run ./adopt-check block >$tmp/b.out &
 runner=$!
 i=0
-while ! grep -q blocking $tmp/b.out && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+while ! grep -q blocking $tmp/b.out 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 grep -q 'blocking: 1 ' $tmp/b.out || bad "blocker not adopted"
 pid=$(sed -n 's/^blocking: . pid //p' $tmp/b.out)
 [ -n "$pid" ] || { bad "no blocker"; exit 1; }
