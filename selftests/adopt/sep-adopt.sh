@@ -118,9 +118,11 @@ fi
 
 # 3b. ftrace_enabled off: the adopt ioctl fails (kprobes on the ftrace sites
 #     would hook nothing), and once a hook is there the sysctl is refused
+#     (7.3 refuses to turn the sysctl off at all: EOPNOTSUPP, nothing to check)
 F=/proc/sys/kernel/ftrace_enabled
-if [ -w $F ]; then
-	echo 0 >$F
+if [ -w $F ] && ! echo 0 2>/dev/null >$F; then
+	echo "adopt: info: $F cannot be turned off on this kernel"
+elif [ -w $F ]; then
 	if ./sep-run true 2>/dev/null; then bad "adopted with ftrace_enabled off"
 	else ok "ftrace_enabled off: the adopt ioctl fails"; fi
 	echo 1 >$F
