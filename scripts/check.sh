@@ -8,7 +8,8 @@
 #              checkpatch --strict, shellcheck, doc-refs
 #   kunit-cache scripts/kunit-cache-check.sh: two scratch clones, one with a
 #              deliberate KUnit failure, share the KUnit cache and each must
-#              report its own result (one result per run, three runs)
+#              report its own result (one result per run; after the kunit
+#              layer, which leaves HEAD's objects there, two runs)
 #   kunit      scripts/kunit.sh (its last line: "kunit: N passed, N failed[, N skipped]")
 #              on the linux-source-6.12 tree, and on the linux-source-7.x tree
 #              of each 7.x kernel as its own line ("kunit 7.x")
@@ -221,15 +222,6 @@ if [[ $LAYERS == *" style "* ]]; then
 	add_from_log style style "$LOGS/style.log"
 fi
 
-# --- KUnit cache: two checkouts sharing it each test their own sources -------
-# Runs before the KUnit layer: its last run builds HEAD's sources, which the
-# KUnit layer of a clean checkout then reuses.
-if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
-	echo "== kunit-cache"
-	run "$LOGS/kunit-cache.log" scripts/kunit-cache-check.sh
-	add_from_log kunit-cache kunit-cache "$LOGS/kunit-cache.log"
-fi
-
 # --- KUnit ------------------------------------------------------------------
 # The default tree (6.12), then each 7.x tree of $KERNELS as its own summary
 # line ("kunit 7.x" for the selector 7).
@@ -242,12 +234,24 @@ kunit_run() { # NAME LOG KUNIT-ARGS...
 }
 if [[ $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
 	kunit_run kunit "$LOGS/kunit.log"
+	kunit_rc=$rc
 	for k in $KERNELS; do
 		[[ $k =~ ^([7-9]|[1-9][0-9]+)(\.|$) ]] || continue
 		label="kunit $k"
 		[[ $k == *.* ]] || label+=.x
 		kunit_run "$label" "$LOGS/kunit-$k.log" --kernel "$k"
 	done
+fi
+
+# --- KUnit cache: two checkouts sharing it each test their own sources -------
+# After the KUnit layer, whose run leaves HEAD's objects in the cache: the
+# check's clone with a deliberate failure must fail, HEAD's clone pass.
+if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
+	echo "== kunit-cache"
+	after=()
+	[[ $LAYERS == *" kunit "* && ${kunit_rc:-1} == 0 ]] && after=(--after-head)
+	run "$LOGS/kunit-cache.log" scripts/kunit-cache-check.sh "${after[@]}"
+	add_from_log kunit-cache kunit-cache "$LOGS/kunit-cache.log"
 fi
 
 # --- VM jobs on this worker, then the other's --------------------------------
