@@ -149,6 +149,12 @@ static struct sep_scope *sep_current_scope(void)
  * pinned only if it is one of ours, and re-checked in the table (files may
  * be reused under RCU from 6.12), as __fget_files_rcu() does.
  */
+static bool sep_file_adopted(struct file *f)
+{
+	return sep_is_shadow_file(f) &&
+	       READ_ONCE(((struct sep_instance *)f->private_data)->adopted);
+}
+
 static unsigned long sep_fd_adopted(unsigned int fd)
 {
 	struct files_struct *files = current->files;
@@ -156,17 +162,13 @@ static unsigned long sep_fd_adopted(unsigned int fd)
 
 	if (atomic_read_acquire(&files->count) == 1) {
 		f = files_lookup_fd_raw(files, fd);
-		if (f && sep_is_shadow_file(f) &&
-		    READ_ONCE(((struct sep_instance *)f->private_data)->adopted))
-			return (unsigned long)f;
-		return 0;
+		return f && sep_file_adopted(f) ? (unsigned long)f : 0;
 	}
 	rcu_read_lock();
 	f = files_lookup_fd_raw(files, fd);
 	if (!f || !sep_is_shadow_file(f) || !sep_file_tryget(f))
 		goto out_none;
-	if (f == files_lookup_fd_raw(files, fd) && sep_is_shadow_file(f) &&
-	    READ_ONCE(((struct sep_instance *)f->private_data)->adopted)) {
+	if (f == files_lookup_fd_raw(files, fd) && sep_file_adopted(f)) {
 		rcu_read_unlock();
 		return (unsigned long)f | SEP_FDW_PUT;
 	}

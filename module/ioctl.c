@@ -300,10 +300,18 @@ out_fault:
 	return -EFAULT;
 }
 
+/* Any op but DEL (even an invalid one) reads the event first. */
+static int sep_ctl_get_event(int op, struct epoll_event *epds,
+			     const struct epoll_event __user *uev)
+{
+	return op != EPOLL_CTL_DEL && sep_get_event(epds, uev) ? -EFAULT : 0;
+}
+
 /* sep_do_ctl() after the event copy and the lookup of the instance. */
 static int sep_ctl_on(struct file *epfile, int op, int fd,
-		      struct epoll_event *epds, bool has_event)
+		      struct epoll_event *epds)
 {
+	bool has_event = op != EPOLL_CTL_DEL;
 	struct file *tfile;
 	struct fd tf;
 	int error;
@@ -347,20 +355,17 @@ out_put_target:
 int sep_do_ctl(int epfd, int op, int fd, const struct epoll_event __user *uev)
 {
 	struct epoll_event epds = { };
-	bool has_event;
 	struct fd ef;
 	int error;
 
-	/* Any op but DEL (even an invalid one) reads the event first. */
-	has_event = op != EPOLL_CTL_DEL;
-	if (has_event && sep_get_event(&epds, uev))
+	if (sep_ctl_get_event(op, &epds, uev))
 		return -EFAULT;
 
 	/* Light lookups, as epoll_ctl() does: the fd table pins both. */
 	ef = fdget(epfd);
 	if (!fd_file(ef))
 		return -EBADF;
-	error = sep_ctl_on(fd_file(ef), op, fd, &epds, has_event);
+	error = sep_ctl_on(fd_file(ef), op, fd, &epds);
 	fdput(ef);
 	return error;
 }
@@ -381,11 +386,10 @@ int sep_do_ctl_file(struct file *epfile, int op, int fd,
 		    const struct epoll_event __user *uev)
 {
 	struct epoll_event epds = { };
-	bool has_event = op != EPOLL_CTL_DEL;
 
-	if (has_event && sep_get_event(&epds, uev))
+	if (sep_ctl_get_event(op, &epds, uev))
 		return -EFAULT;
-	return sep_ctl_on(epfile, op, fd, &epds, has_event);
+	return sep_ctl_on(epfile, op, fd, &epds);
 }
 
 static int sep_ioctl_ctl(const void __user *uarg)
@@ -430,6 +434,16 @@ static int sep_check_maxevents(struct epoll_event __user *events,
 }
 
 /* do_epoll_wait(): argument checks in the running kernel's order. */
+/* The wait on a found epfd: EINVAL unless it is an instance. */
+static int sep_wait_found(struct file *file, struct epoll_event __user *events,
+			  int maxevents, struct timespec64 *to)
+{
+	if (!sep_is_shadow_file(file))
+		return -EINVAL;
+	return sep_wait(file->private_data, sep_copy_event,
+			(__force void *)events, maxevents, to);
+}
+
 static int sep_do_wait(int epfd, struct epoll_event __user *events,
 		       int maxevents, struct timespec64 *to)
 {
@@ -451,12 +465,7 @@ static int sep_do_wait(int epfd, struct epoll_event __user *events,
 		if (error)
 			goto out_put;
 	}
-	error = -EINVAL;
-	if (!sep_is_shadow_file(file))
-		goto out_put;
-
-	error = sep_wait(file->private_data, sep_copy_event,
-			 (__force void *)events, maxevents, to);
+	error = sep_wait_found(file, events, maxevents, to);
 out_put:
 	fdput(f);
 	return error;
@@ -555,6 +564,31 @@ static void sep_restore_sigmask_unless(bool interrupted)
 		sigprocmask(SIG_SETMASK, &current->saved_sigmask, NULL);
 }
 
+/*
+ * The wait under the caller's sigmask, on @file when the caller found the
+ * instance (an adopted call: no EBADF), else on @epfd (sep_do_wait()).
+ */
+static int sep_pwait(int epfd, struct file *file,
+		     struct epoll_event __user *events, int maxevents,
+		     struct timespec64 *to, u64 sigmask, u64 sigsetsize)
+{
+	int error;
+
+	error = sep_set_sigmask(sigmask, sigsetsize);
+	if (error)
+		return error;
+	if (file) {
+		error = sep_check_maxevents(events, maxevents);
+		if (!error)
+			error = sep_wait_found(file, events, maxevents, to);
+	} else {
+		error = sep_do_wait(epfd, events, maxevents, to);
+	}
+	if (sigmask)
+		sep_restore_sigmask_unless(error == -EINTR);
+	return error;
+}
+
 /**
  * sep_do_pwait() - do_epoll_pwait() on a shadow instance
  * @epfd:       the instance's fd
@@ -569,15 +603,8 @@ static void sep_restore_sigmask_unless(bool interrupted)
 int sep_do_pwait(int epfd, struct epoll_event __user *events, int maxevents,
 		 struct timespec64 *to, u64 sigmask, u64 sigsetsize)
 {
-	int error;
-
-	error = sep_set_sigmask(sigmask, sigsetsize);
-	if (error)
-		return error;
-	error = sep_do_wait(epfd, events, maxevents, to);
-	if (sigmask)
-		sep_restore_sigmask_unless(error == -EINTR);
-	return error;
+	return sep_pwait(epfd, NULL, events, maxevents, to, sigmask,
+			 sigsetsize);
 }
 
 /**
@@ -599,20 +626,7 @@ int sep_do_pwait_file(struct file *file, struct epoll_event __user *events,
 		      int maxevents, struct timespec64 *to, u64 sigmask,
 		      u64 sigsetsize)
 {
-	int error;
-
-	error = sep_set_sigmask(sigmask, sigsetsize);
-	if (error)
-		return error;
-	error = sep_check_maxevents(events, maxevents);
-	if (!error && !sep_is_shadow_file(file))
-		error = -EINVAL;
-	if (!error)
-		error = sep_wait(file->private_data, sep_copy_event,
-				 (__force void *)events, maxevents, to);
-	if (sigmask)
-		sep_restore_sigmask_unless(error == -EINTR);
-	return error;
+	return sep_pwait(-1, file, events, maxevents, to, sigmask, sigsetsize);
 }
 
 /**

@@ -97,6 +97,7 @@ add_from_log() { # NAME PREFIX LOG
 # worker ran what.  install runs last (it installs the module the 6.1
 # kselftest job built).
 KERNELS=${SEP_CHECK_KERNELS:-6.1 6.12 7}
+is_7x() { [[ $1 =~ ^([7-9]|[1-9][0-9]+)(\.|$) ]]; } # a selector of 7.x or later
 QUEUE=$LOGS/.queue
 : >"$QUEUE"
 
@@ -131,10 +132,10 @@ if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
 		# longest first: a 7.x VM also runs that series' 66-test epoll
 		# selftest under sep-run
 		for k in $KERNELS; do
-			[[ $k =~ ^([7-9]|[1-9][0-9]+)(\.|$) ]] && echo "ksft:$k" >>"$QUEUE"
+			is_7x "$k" && echo "ksft:$k" >>"$QUEUE"
 		done
 		for k in $KERNELS; do
-			[[ $k =~ ^([7-9]|[1-9][0-9]+)(\.|$) ]] || echo "ksft:$k" >>"$QUEUE"
+			is_7x "$k" || echo "ksft:$k" >>"$QUEUE"
 		done
 	fi
 fi
@@ -209,7 +210,7 @@ fi
 if ((ksft_built)); then
 	rm -f build/selftests/kernel_epoll_wakeup-*
 	for k in $KERNELS; do
-		[[ $k =~ ^([7-9]|[1-9][0-9]+)(\.|$) ]] || continue
+		is_7x "$k" || continue
 		echo "== kselftest build: epoll_wakeup_test of $k"
 		if ! { series=$(scripts/debian-kernel.sh resolve "$k" | sed -E 's/^([0-9]+\.[0-9]+).*/\1/') &&
 			ksrc7=$(scripts/debian-kernel.sh source "$series") &&
@@ -241,7 +242,7 @@ if [[ $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
 	kunit_run kunit "$LOGS/kunit.log"
 	kunit_rc=$rc
 	for k in $KERNELS; do
-		[[ $k =~ ^([7-9]|[1-9][0-9]+)(\.|$) ]] || continue
+		is_7x "$k" || continue
 		label="kunit $k"
 		[[ $k == *.* ]] || label+=.x
 		kunit_run "$label" "$LOGS/kunit-$k.log" --kernel "$k"

@@ -196,10 +196,13 @@ dk_root() { # KVER SUITE
 # linked against an older glibc than trixie's) is unpacked into the root's
 # /usr/local (dk_make puts it first in PATH), unless the root's own already
 # passes that test.  Offline with none fetched: the root keeps its own.
+# What the checker must parse (the kernel's own checker test asks the same).
+DK_TU='static int u(const int *q) { __typeof_unqual__(*q) v = *q; return v; }'
+
 dk_sparse() { # ROOT
 	local root=$1 s v best="" bs="" tmp
 	[[ ! -x $root/usr/local/bin/sparse ]] || return 0
-	printf 'static int u(const int *q) { __typeof_unqual__(*q) v = *q; return v; }\n' >"$root/tmp/.tu.c"
+	echo "$DK_TU" >"$root/tmp/.tu.c"
 	if chroot "$root" sparse /tmp/.tu.c 2>&1 | grep -q error; then
 		for s in $DK_SUITES; do
 			dk_update "$s"
@@ -231,15 +234,15 @@ dk_checker_valid() { # KDIR
 	local f
 	f=$(readlink -f "$1/scripts" 2>/dev/null)/checker-valid.sh
 	[[ ! -e $f && -d ${f%/*} ]] || return 0
-	cat >"$f" <<-'EOF'
+	cat >"$f" <<-EOF
 		#!/bin/sh
 		# Written by shadow-epoll's scripts/debian-kernel.sh: prints 1 if the
-		# checker "$@" parses __typeof_unqual__ without an error.
-		command -v "$1" >/dev/null || exit 1
-		t=$(mktemp)
-		trap 'rm -f "$t"' EXIT
-		echo 'static int u(const int *q) { __typeof_unqual__(*q) v = *q; return v; }' >"$t"
-		if "$@" "$t" 2>&1 | grep -q error; then echo 0; else echo 1; fi
+		# checker "\$@" parses __typeof_unqual__ without an error.
+		command -v "\$1" >/dev/null || exit 1
+		t=\$(mktemp)
+		trap 'rm -f "\$t"' EXIT
+		echo '$DK_TU' >"\$t"
+		if "\$@" "\$t" 2>&1 | grep -q error; then echo 0; else echo 1; fi
 	EOF
 	chmod 755 "$f"
 }
