@@ -4,13 +4,20 @@
  *
  * SHADOW_EPOLL_IOC_ADOPT names a cgroup v2 directory, the scope, and
  * returns a scope fd.  While a scope exists, the x86-64 entry points of the
- * epoll system calls (sep_hooks[]) are hooked: one ftrace_ops with
- * FTRACE_OPS_FL_IPMODIFY on the six of them, as livepatch redirects a
- * function, or, where ftrace cannot be used, one kprobe on each.  The hook
- * changes the instruction pointer to a replacement here, which serves the
- * call on the shadow through the syscall-shaped entries of ioctl.c (errno
- * order included) and returns to the syscall dispatcher as the original
- * would have.  Which calls are taken:
+ * epoll system calls (sep_hooks[]) are hooked, by the first of these the
+ * kernel allows (sep_hooks_register()):
+ *
+ * - direct: the fentry call of epoll_ctl/wait/pwait/pwait2 goes straight to
+ *   a stub here (register_ftrace_direct(), as BPF trampolines do), the two
+ *   create calls go to an IPMODIFY ftrace_ops as below;
+ * - ftrace: one ftrace_ops with FTRACE_OPS_FL_IPMODIFY on the six of them,
+ *   as livepatch redirects a function;
+ * - kprobe: one kprobe on each.
+ *
+ * The hook runs a replacement here instead of the function, which serves
+ * the call on the shadow through the syscall-shaped entries of ioctl.c
+ * (errno order included) and returns to the syscall dispatcher as the
+ * original would have.  Which calls are taken:
  *
  * - epoll_create(), epoll_create1(): when the caller is in a scope's cgroup
  *   or below it; the instance is an "adopted" one, named [eventpoll].
@@ -58,9 +65,12 @@
 #include <linux/ftrace.h>
 #include <linux/kprobes.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/rculist.h>
 #include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 #include <linux/uaccess.h>
 #include <asm/unistd.h>
 
@@ -155,7 +165,7 @@ static bool sep_file_adopted(struct file *f)
 	       READ_ONCE(((struct sep_instance *)f->private_data)->adopted);
 }
 
-static unsigned long sep_fd_adopted(unsigned int fd)
+static __always_inline unsigned long sep_fd_adopted(unsigned int fd)
 {
 	struct files_struct *files = current->files;
 	struct file *f;
@@ -178,30 +188,43 @@ out_none:
 	return 0;
 }
 
+/* The word of a taken create call: no file (see sep_adopt_ret()). */
+#define SEP_FDW_CREATE	2UL
+
 /*
- * Does @h take this call?  If so, redirect it: @regs are the registers at
- * the entry of the hooked function (its argument is the caller's pt_regs),
- * the replacement gets the word of sep_fd_adopted() as its second argument.
+ * Does @h take this call?  @uregs are the caller's registers (the hooked
+ * function's argument).  Returns the word for the replacement (see
+ * sep_fdw), or 0: the in-tree function runs.
+ */
+static unsigned long sep_adopt_take(const struct sep_hook *h,
+				    const struct pt_regs *uregs)
+{
+	bool in_scope;
+
+	if (!h->create)
+		return sep_fd_adopted((unsigned int)uregs->di);
+	rcu_read_lock();
+	in_scope = sep_current_scope();
+	rcu_read_unlock();
+	if (!in_scope)
+		return 0;
+	/* Pinned here by a scope file; dropped by sep_adopt_ret(). */
+	__module_get(THIS_MODULE);
+	return SEP_FDW_CREATE;
+}
+
+/*
+ * The kprobe and ftrace_ops hooks: @regs are the registers at the entry of
+ * the hooked function; if @h takes the call, the function returns to the
+ * replacement instead, with the word as its second argument.
  */
 static bool sep_adopt_redirect(const struct sep_hook *h, struct pt_regs *regs)
 {
-	const struct pt_regs *uregs = (const struct pt_regs *)regs->di;
-	unsigned long fdw = 0;
-	bool take;
+	unsigned long fdw;
 
-	if (h->create) {
-		rcu_read_lock();
-		take = sep_current_scope();
-		rcu_read_unlock();
-		if (!take)
-			return false;
-		/* Pinned here by a scope file; dropped by sep_adopt_ret(). */
-		__module_get(THIS_MODULE);
-	} else {
-		fdw = sep_fd_adopted((unsigned int)uregs->di);
-		if (!fdw)
-			return false;
-	}
+	fdw = sep_adopt_take(h, (const struct pt_regs *)regs->di);
+	if (!fdw)
+		return false;
 	regs->si = fdw;
 	instruction_pointer_set(regs, (unsigned long)h->fn);
 	return true;
@@ -297,7 +320,8 @@ static long sep_sys_epoll_create1(const struct pt_regs *regs, unsigned long fdw)
 	return sep_adopt_ret(ret);
 }
 
-static long sep_sys_epoll_ctl(const struct pt_regs *regs, unsigned long fdw)
+static __always_inline long sep_sys_epoll_ctl(const struct pt_regs *regs,
+					      unsigned long fdw)
 {
 	int epfd = (int)regs->di, op = (int)regs->si, fd = (int)regs->dx;
 	const struct epoll_event __user *uev = (const void __user *)regs->r10;
@@ -308,8 +332,9 @@ static long sep_sys_epoll_ctl(const struct pt_regs *regs, unsigned long fdw)
 }
 
 /* epoll_wait() and epoll_pwait(): a timeout in ms, and a mask or none. */
-static long sep_sys_wait_ms(const struct pt_regs *regs, unsigned long fdw,
-			    const char *name, u64 sigmask, u64 sigsetsize)
+static __always_inline long sep_sys_wait_ms(const struct pt_regs *regs,
+					    unsigned long fdw, const char *name,
+					    u64 sigmask, u64 sigsetsize)
 {
 	int epfd = (int)regs->di, maxevents = (int)regs->dx;
 	int ms = (int)regs->r10;
@@ -323,17 +348,20 @@ static long sep_sys_wait_ms(const struct pt_regs *regs, unsigned long fdw,
 	return sep_adopt_ret_fdw(fdw, ret);
 }
 
-static long sep_sys_epoll_wait(const struct pt_regs *regs, unsigned long fdw)
+static __always_inline long sep_sys_epoll_wait(const struct pt_regs *regs,
+					       unsigned long fdw)
 {
 	return sep_sys_wait_ms(regs, fdw, "epoll_wait", 0, 0);
 }
 
-static long sep_sys_epoll_pwait(const struct pt_regs *regs, unsigned long fdw)
+static __always_inline long sep_sys_epoll_pwait(const struct pt_regs *regs,
+						unsigned long fdw)
 {
 	return sep_sys_wait_ms(regs, fdw, "epoll_pwait", regs->r8, regs->r9);
 }
 
-static long sep_sys_epoll_pwait2(const struct pt_regs *regs, unsigned long fdw)
+static __always_inline long sep_sys_epoll_pwait2(const struct pt_regs *regs,
+						 unsigned long fdw)
 {
 	int epfd = (int)regs->di, maxevents = (int)regs->dx;
 	struct timespec64 ts, *to = NULL;
@@ -353,19 +381,27 @@ static long sep_sys_epoll_pwait2(const struct pt_regs *regs, unsigned long fdw)
 }
 
 /* The ctl and wait calls first: the ftrace hook looks them up in order. */
-static struct sep_hook sep_hooks[] = {
-	{ .sym = "__x64_sys_epoll_wait", .fn = sep_sys_epoll_wait,
-	  .nr = __NR_epoll_wait },
-	{ .sym = "__x64_sys_epoll_ctl", .fn = sep_sys_epoll_ctl,
-	  .nr = __NR_epoll_ctl },
-	{ .sym = "__x64_sys_epoll_pwait", .fn = sep_sys_epoll_pwait,
-	  .nr = __NR_epoll_pwait },
-	{ .sym = "__x64_sys_epoll_pwait2", .fn = sep_sys_epoll_pwait2,
-	  .nr = __NR_epoll_pwait2 },
-	{ .sym = "__x64_sys_epoll_create1", .fn = sep_sys_epoll_create1,
-	  .nr = __NR_epoll_create1, .create = true },
-	{ .sym = "__x64_sys_epoll_create", .fn = sep_sys_epoll_create,
-	  .nr = __NR_epoll_create, .create = true },
+enum {
+	SEP_H_WAIT, SEP_H_CTL, SEP_H_PWAIT, SEP_H_PWAIT2, SEP_H_CREATE1,
+	SEP_H_CREATE, SEP_NHOOKS
+};
+
+static struct sep_hook sep_hooks[SEP_NHOOKS] = {
+	[SEP_H_WAIT] = { .sym = "__x64_sys_epoll_wait",
+			 .fn = sep_sys_epoll_wait, .nr = __NR_epoll_wait },
+	[SEP_H_CTL] = { .sym = "__x64_sys_epoll_ctl",
+			.fn = sep_sys_epoll_ctl, .nr = __NR_epoll_ctl },
+	[SEP_H_PWAIT] = { .sym = "__x64_sys_epoll_pwait",
+			  .fn = sep_sys_epoll_pwait, .nr = __NR_epoll_pwait },
+	[SEP_H_PWAIT2] = { .sym = "__x64_sys_epoll_pwait2",
+			   .fn = sep_sys_epoll_pwait2,
+			   .nr = __NR_epoll_pwait2 },
+	[SEP_H_CREATE1] = { .sym = "__x64_sys_epoll_create1",
+			    .fn = sep_sys_epoll_create1,
+			    .nr = __NR_epoll_create1, .create = true },
+	[SEP_H_CREATE] = { .sym = "__x64_sys_epoll_create",
+			   .fn = sep_sys_epoll_create,
+			   .nr = __NR_epoll_create, .create = true },
 };
 
 static struct kprobe *sep_kps[ARRAY_SIZE(sep_hooks)];
@@ -390,10 +426,11 @@ static int sep_kprobes_register(void)
 	IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_REGS)
 
 /*
- * The ftrace hook: the callback runs straight from the ops' trampoline at
- * the entry of the six functions (no kprobe dispatch).  With ftrace_regs
- * carrying the argument registers and the instruction pointer (WITH_ARGS),
- * the lighter trampoline serves; otherwise full registers are saved.
+ * The ftrace_ops hook: the callback runs straight from the ops' trampoline
+ * at the entry of the hooked functions (no kprobe dispatch).  With
+ * ftrace_regs carrying the argument registers and the instruction pointer
+ * (WITH_ARGS), the lighter trampoline serves; otherwise full registers are
+ * saved.
  */
 #if IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_ARGS)
 #define SEP_FTRACE_REGS_FLAG	0
@@ -437,78 +474,273 @@ static void notrace sep_adopt_ftrace(unsigned long ip, unsigned long parent_ip,
 		sep_adopt_redirect(h, regs);
 }
 
-/*
- * PERMANENT: registering fails, rather than hooking nothing, while the
- * ftrace_enabled sysctl is off, and the sysctl cannot be turned off while
- * the hook is there (as for livepatch).
+/**
+ * struct sep_ftrace - an ftrace_ops on some of sep_hooks[]
+ * @ops:      the ops; its filter is set on first use (it scans every
+ *            traceable function) and kept until module exit
+ * @first:    the first of its hooks in sep_hooks[]
+ * @n:        how many
+ * @stub:     its direct-call target, or NULL for the IPMODIFY callback
+ * @filtered: the filter is set; under sep_adopt_mutex
+ *
+ * PERMANENT (IPMODIFY ops): registering fails, rather than hooking nothing,
+ * while the ftrace_enabled sysctl is off, and the sysctl cannot be turned
+ * off while the ops is there (as for livepatch).
  */
-static struct ftrace_ops sep_ftrace_ops = {
-	.func	= sep_adopt_ftrace,
-	.flags	= FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT |
-		  SEP_FTRACE_REGS_FLAG,
+struct sep_ftrace {
+	struct ftrace_ops ops;
+	unsigned int first, n;
+	void (*stub)(void);
+	bool filtered;
 };
 
-/*
- * The filter is set once (it scans every traceable function) and kept for
- * the next registrations; freed by sep_adopt_exit().  After a failure the
- * kprobes are used for good.
- */
-static enum { SEP_FT_UNSET, SEP_FT_READY, SEP_FT_BROKEN } sep_ftrace_state;
+#define SEP_FTRACE_IPMODIFY(f, nhooks) {				\
+	.ops = { .func = sep_adopt_ftrace,				\
+		 .flags = FTRACE_OPS_FL_IPMODIFY |			\
+			  FTRACE_OPS_FL_PERMANENT |			\
+			  SEP_FTRACE_REGS_FLAG },			\
+	.first = (f), .n = (nhooks) }
 
-static int sep_ftrace_filter(void)
+/* Every hook (the fallback), and the two create calls beside direct calls. */
+static struct sep_ftrace sep_ft_all = SEP_FTRACE_IPMODIFY(0, SEP_NHOOKS);
+static struct sep_ftrace sep_ft_create =
+	SEP_FTRACE_IPMODIFY(SEP_H_CREATE1, 2);
+
+static int sep_ftrace_filter(struct sep_ftrace *ft)
 {
 	char buf[32];
-	size_t i;
+	unsigned int i;
 	int error;
 
-	for (i = 0; i < ARRAY_SIZE(sep_hooks); i++) {
+	for (i = ft->first; i < ft->first + ft->n; i++) {
 		strscpy(buf, sep_hooks[i].sym, sizeof(buf));
-		error = ftrace_set_filter(&sep_ftrace_ops, buf, strlen(buf), 0);
+		error = ftrace_set_filter(&ft->ops, buf, strlen(buf), 0);
 		if (error)
 			return error;
 	}
+	ft->filtered = true;
 	return 0;
 }
 
-static int sep_ftrace_register(void)
+/*
+ * -EBUSY from an IPMODIFY ops: the ftrace_enabled sysctl is off, or another
+ * IPMODIFY ops (livepatch) is on one of the functions.  Kprobes on these
+ * ftrace sites would hook nothing (they are registered, never called) or
+ * fail the same way: no fallback, and ftrace is tried again next time.
+ */
+static int sep_ftrace_on(struct sep_ftrace *ft)
 {
+	int error = 0;
+
+	if (!ft->filtered)
+		error = sep_ftrace_filter(ft);
+	if (error)
+		return error;
+	if (ft->stub)
+		return sep_register_direct(&ft->ops, (unsigned long)ft->stub);
+	return register_ftrace_function(&ft->ops);
+}
+
+static void sep_ftrace_off(struct sep_ftrace *ft)
+{
+	if (ft->stub)
+		WARN_ON_ONCE(sep_unregister_direct(&ft->ops,
+						   (unsigned long)ft->stub));
+	else
+		WARN_ON_ONCE(unregister_ftrace_function(&ft->ops));
+}
+
+#if IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)
+
+/*
+ * The direct hook, for the four calls taken by their epfd (the hot ones):
+ * the call at each function's fentry site goes straight to a stub of ours,
+ * with no ftrace trampoline and no saved registers.  The stub is entered
+ * with the function's argument, the caller's pt_regs, in %rdi (the only
+ * live register), and calls its entry below with it, which serves the call
+ * if sep_fd_adopted() takes it.  The entry returns the call's result and
+ * whether it was taken, in %rax and %rdx (a two-word struct).  Not taken,
+ * the stub returns into the function (in-tree epoll); taken, it returns
+ * the result to the function's caller, skipping the function: it drops the
+ * return address into the function, after which the stack is as at the
+ * function's entry (the unwind hint tells objtool and the ORC unwinder so).
+ * Calling the entry, rather than jumping, keeps the return stack buffer in
+ * step; the call-depth accounting is done only on the way back into the
+ * function, the one return the fentry call gets.  The stubs are aligned as
+ * functions are: from 7.x ftrace reads bit 0 of a direct target as "jump,
+ * not call".
+ */
+struct sep_direct_res {
+	long ret;
+	unsigned long taken;
+};
+
+/* The body of each stub's entry: @fn serves the call if it is taken. */
+static __always_inline struct sep_direct_res
+sep_direct_serve(const struct pt_regs *uregs, sep_sys_fn fn)
+{
+	struct sep_direct_res r = {
+		.taken = sep_fd_adopted((unsigned int)uregs->di),
+	};
+
+	if (r.taken)
+		r.ret = fn(uregs, r.taken);
+	return r;
+}
+
+static struct sep_direct_res notrace __used
+sep_direct_epoll_wait_entry(const struct pt_regs *uregs)
+{
+	return sep_direct_serve(uregs, sep_sys_epoll_wait);
+}
+
+static struct sep_direct_res notrace __used
+sep_direct_epoll_ctl_entry(const struct pt_regs *uregs)
+{
+	return sep_direct_serve(uregs, sep_sys_epoll_ctl);
+}
+
+static struct sep_direct_res notrace __used
+sep_direct_epoll_pwait_entry(const struct pt_regs *uregs)
+{
+	return sep_direct_serve(uregs, sep_sys_epoll_pwait);
+}
+
+static struct sep_direct_res notrace __used
+sep_direct_epoll_pwait2_entry(const struct pt_regs *uregs)
+{
+	return sep_direct_serve(uregs, sep_sys_epoll_pwait2);
+}
+
+#define SEP_DIRECT_STUB(stub, entry)					\
+	asm(".pushsection .text, \"ax\", @progbits\n\t"			\
+	    ".balign 16, 0xcc\n\t"					\
+	    ".type " #stub ", @function\n"				\
+	    #stub ":\n\t"						\
+	    ASM_ENDBR							\
+	    "pushq %rdi\n\t"						\
+	    "call " #entry "\n\t"					\
+	    "popq %rdi\n\t"						\
+	    "testq %rdx, %rdx\n\t"					\
+	    "jz 1f\n\t"						\
+	    "addq $8, %rsp\n\t"					\
+	    SEP_UNWIND_HINT_FUNC					\
+	    ASM_RET							\
+	    "1:\n\t"							\
+	    CALL_DEPTH_ACCOUNT						\
+	    ASM_RET							\
+	    ".size " #stub ", .-" #stub "\n\t"				\
+	    ".popsection\n")
+
+SEP_DIRECT_STUB(sep_direct_epoll_wait, sep_direct_epoll_wait_entry);
+SEP_DIRECT_STUB(sep_direct_epoll_ctl, sep_direct_epoll_ctl_entry);
+SEP_DIRECT_STUB(sep_direct_epoll_pwait, sep_direct_epoll_pwait_entry);
+SEP_DIRECT_STUB(sep_direct_epoll_pwait2, sep_direct_epoll_pwait2_entry);
+
+#define SEP_FTRACE_DIRECT(h, s)	{ .first = (h), .n = 1, .stub = (s) }
+
+static struct sep_ftrace sep_ft_direct[] = {
+	SEP_FTRACE_DIRECT(SEP_H_WAIT, sep_direct_epoll_wait),
+	SEP_FTRACE_DIRECT(SEP_H_CTL, sep_direct_epoll_ctl),
+	SEP_FTRACE_DIRECT(SEP_H_PWAIT, sep_direct_epoll_pwait),
+	SEP_FTRACE_DIRECT(SEP_H_PWAIT2, sep_direct_epoll_pwait2),
+};
+
+/*
+ * The create calls stay on an IPMODIFY ops (they are rare), which also
+ * keeps the ftrace_enabled sysctl on while the direct calls are there (see
+ * struct sep_ftrace): its -EBUSY is returned as is.  A direct call that
+ * cannot be set (a BPF trampoline or livepatch on the function, ...) falls
+ * back to the IPMODIFY ops on every hook, which can share.
+ */
+static int sep_direct_register(void)
+{
+	unsigned int i;
 	int error;
 
-	if (sep_ftrace_state == SEP_FT_BROKEN)
-		return -EOPNOTSUPP;
-	if (sep_ftrace_state == SEP_FT_UNSET) {
-		error = sep_ftrace_filter();
-		if (error)
-			goto broken;
-		sep_ftrace_state = SEP_FT_READY;
-	}
-	error = register_ftrace_function(&sep_ftrace_ops);
-	/*
-	 * -EBUSY: the ftrace_enabled sysctl is off, or another IPMODIFY ops
-	 * (livepatch) is on one of the functions.  Kprobes on these ftrace
-	 * sites would hook nothing (they are registered, never called) or fail
-	 * the same way: no fallback, and ftrace is tried again next time.
-	 */
-	if (!error || error == -EBUSY)
+	error = sep_ftrace_on(&sep_ft_create);
+	if (error)
 		return error;
-broken:
-	pr_info("no ftrace hook (%d): using kprobes\n", error);
-	sep_ftrace_state = SEP_FT_BROKEN;
-	return error;
+	for (i = 0; i < ARRAY_SIZE(sep_ft_direct); i++) {
+		error = sep_ftrace_on(&sep_ft_direct[i]);
+		if (error)
+			goto undo;
+	}
+	return 0;
+
+undo:
+	pr_info("no direct call on %s (%d): using one ftrace_ops\n",
+		sep_hooks[sep_ft_direct[i].first].sym, error);
+	while (i--)
+		sep_ftrace_off(&sep_ft_direct[i]);
+	sep_ftrace_off(&sep_ft_create);
+	return -EOPNOTSUPP;
+}
+
+static void sep_direct_unregister(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sep_ft_direct); i++)
+		sep_ftrace_off(&sep_ft_direct[i]);
+	sep_ftrace_off(&sep_ft_create);
+}
+
+static void sep_direct_exit(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sep_ft_direct); i++)
+		if (sep_ft_direct[i].filtered)
+			ftrace_free_filter(&sep_ft_direct[i].ops);
+}
+
+#else /* no direct calls */
+
+static int sep_direct_register(void)
+{
+	return -EOPNOTSUPP;
+}
+
+static void sep_direct_unregister(void)
+{
+}
+
+static void sep_direct_exit(void)
+{
+}
+
+#endif
+
+static int sep_ftrace_register(void)
+{
+	return sep_ftrace_on(&sep_ft_all);
 }
 
 static void sep_ftrace_unregister(void)
 {
-	unregister_ftrace_function(&sep_ftrace_ops);
+	sep_ftrace_off(&sep_ft_all);
 }
 
 static void sep_ftrace_exit(void)
 {
-	if (sep_ftrace_state != SEP_FT_UNSET)
-		ftrace_free_filter(&sep_ftrace_ops);
+	sep_direct_exit();
+	if (sep_ft_create.filtered)
+		ftrace_free_filter(&sep_ft_create.ops);
+	if (sep_ft_all.filtered)
+		ftrace_free_filter(&sep_ft_all.ops);
 }
 
 #else /* no ftrace that can change the instruction pointer */
+
+static int sep_direct_register(void)
+{
+	return -EOPNOTSUPP;
+}
+
+static void sep_direct_unregister(void)
+{
+}
 
 static int sep_ftrace_register(void)
 {
@@ -525,29 +757,91 @@ static void sep_ftrace_exit(void)
 
 #endif
 
+/*
+ * The hooks, in the order they are tried: direct calls (the create calls on
+ * an IPMODIFY ops), one IPMODIFY ftrace_ops on all six, kprobes.  The
+ * module parameter adopt_hook names the first one tried (default direct),
+ * to test the fallbacks on a kernel that has them all; it is read when the
+ * hooks are registered (the first scope or adopted instance), so a write
+ * takes effect once none is left.
+ */
+enum sep_hook_kind { SEP_HOOK_DIRECT, SEP_HOOK_FTRACE, SEP_HOOK_KPROBE };
+
+static const char * const sep_hook_names[] = {
+	[SEP_HOOK_DIRECT] = "direct",
+	[SEP_HOOK_FTRACE] = "ftrace",
+	[SEP_HOOK_KPROBE] = "kprobe",
+};
+
+static int sep_hook_first = SEP_HOOK_DIRECT;
+
+static int sep_adopt_hook_set(const char *val, const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(sep_hook_names, val);
+
+	if (i < 0)
+		return i;
+	WRITE_ONCE(sep_hook_first, i);
+	return 0;
+}
+
+static int sep_adopt_hook_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n",
+			  sep_hook_names[READ_ONCE(sep_hook_first)]);
+}
+
+static const struct kernel_param_ops sep_adopt_hook_ops = {
+	.set	= sep_adopt_hook_set,
+	.get	= sep_adopt_hook_get,
+};
+
+module_param_cb(adopt_hook, &sep_adopt_hook_ops, NULL, 0644);
+MODULE_PARM_DESC(adopt_hook,
+		 "First hook tried for adopted epoll calls: direct (default), ftrace or kprobe");
+
 /* Which hook is registered; under sep_adopt_mutex. */
-static bool sep_hooked_by_ftrace;
+static enum sep_hook_kind sep_hooked_by;
 
 static int sep_hooks_register(void)
 {
+	enum sep_hook_kind k = READ_ONCE(sep_hook_first);
 	int error;
 
-	error = sep_ftrace_register();
-	sep_hooked_by_ftrace = !error;
-	if (!error || error == -EBUSY)
-		return error;
+	if (k == SEP_HOOK_DIRECT) {
+		error = sep_direct_register();
+		if (!error || error == -EBUSY)
+			goto out;
+		k = SEP_HOOK_FTRACE;
+	}
+	if (k == SEP_HOOK_FTRACE) {
+		error = sep_ftrace_register();
+		if (!error || error == -EBUSY)
+			goto out;
+		pr_info("no ftrace hook (%d): using kprobes\n", error);
+		k = SEP_HOOK_KPROBE;
+	}
 	error = sep_kprobes_register();
 	if (error)
 		pr_warn("cannot hook the epoll system calls (%d)\n", error);
+out:
+	sep_hooked_by = k;
 	return error;
 }
 
 static void sep_hooks_unregister(void)
 {
-	if (sep_hooked_by_ftrace)
+	switch (sep_hooked_by) {
+	case SEP_HOOK_DIRECT:
+		sep_direct_unregister();
+		break;
+	case SEP_HOOK_FTRACE:
 		sep_ftrace_unregister();
-	else
+		break;
+	case SEP_HOOK_KPROBE:
 		unregister_kprobes(sep_kps, ARRAY_SIZE(sep_kps));
+		break;
+	}
 }
 
 /* One more scope or adopted instance: the hooks are armed on return. */

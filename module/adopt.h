@@ -11,4 +11,10 @@ long sep_adopt(const struct shadow_epoll_adopt_args *args);
 void sep_adopt_put(void);
 void sep_adopt_exit(void);
 
+/* adopt.c's direct-call targets (asm; the address is all C needs). */
+void sep_direct_epoll_wait(void);
+void sep_direct_epoll_ctl(void);
+void sep_direct_epoll_pwait(void);
+void sep_direct_epoll_pwait2(void);
+
 #endif /* _SHADOW_EPOLL_ADOPT_H */

@@ -79,6 +79,46 @@
 #define sep_ftrace_pt_regs(fregs)	(&(fregs)->regs)
 #endif
 
+#if IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)
+#include <linux/objtool.h>
+#include <asm/ibt.h>
+#include <asm/linkage.h>
+#include <asm/nospec-branch.h>
+#include <asm/orc_types.h>
+
+/*
+ * ftrace direct calls (adopt.c): one ops and one target per registration,
+ * register_ftrace_direct() from 6.5, register_ftrace_direct_multi() before
+ * (whose unregistration keeps the filter, as free_filters false does).
+ */
+#if KERNEL_VERSION(6, 5, 0) <= SEP_KVER
+#define sep_register_direct(ops, addr)	register_ftrace_direct(ops, addr)
+#define sep_unregister_direct(ops, addr) \
+	unregister_ftrace_direct(ops, addr, false)
+#else
+#define sep_register_direct(ops, addr)	register_ftrace_direct_multi(ops, addr)
+#define sep_unregister_direct(ops, addr) \
+	unregister_ftrace_direct_multi(ops, addr)
+#endif
+
+/*
+ * An objtool unwind hint, in a string for asm(): the stack is as at a
+ * function's entry (the return address at the stack pointer).  The macro's
+ * arguments were reordered in 6.4; the record it emits is the same.
+ * CALL_DEPTH_ACCOUNT (call-depth tracking) exists from 6.2.
+ */
+#if KERNEL_VERSION(6, 4, 0) <= SEP_KVER
+#define SEP_UNWIND_HINT_FUNC \
+	UNWIND_HINT(UNWIND_HINT_TYPE_FUNC, ORC_REG_SP, 8, 0)
+#else
+#define SEP_UNWIND_HINT_FUNC \
+	UNWIND_HINT(ORC_REG_SP, 8, UNWIND_HINT_TYPE_FUNC, 0)
+#endif
+#ifndef CALL_DEPTH_ACCOUNT
+#define CALL_DEPTH_ACCOUNT	""
+#endif
+#endif /* CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS */
+
 /* Pin a file whose count may already have dropped to zero. */
 static inline bool sep_file_tryget(struct file *file)
 {

@@ -280,8 +280,8 @@ static int sep_check_exclusive(int op, const struct epoll_event *epds,
 }
 
 /* copy_from_user() of one struct epoll_event, as two word loads. */
-static int sep_get_event(struct epoll_event *epds,
-			 const struct epoll_event __user *uev)
+static __always_inline int sep_get_event(struct epoll_event *epds,
+					 const struct epoll_event __user *uev)
 {
 	__poll_t events;
 	u64 data;
@@ -307,9 +307,12 @@ static int sep_ctl_get_event(int op, struct epoll_event *epds,
 	return op != EPOLL_CTL_DEL && sep_get_event(epds, uev) ? -EFAULT : 0;
 }
 
-/* sep_do_ctl() after the event copy and the lookup of the instance. */
-static int sep_ctl_on(struct file *epfile, int op, int fd,
-		      struct epoll_event *epds)
+/*
+ * sep_do_ctl() after the event copy and the lookup of the instance; inlined
+ * in both callers, as the adopted epoll_ctl() is a hot path.
+ */
+static __always_inline int sep_ctl_on(struct file *epfile, int op, int fd,
+				      struct epoll_event *epds)
 {
 	bool has_event = op != EPOLL_CTL_DEL;
 	struct file *tfile;
@@ -404,8 +407,11 @@ static int sep_ioctl_ctl(const void __user *uarg)
 			  u64_to_user_ptr(args.event));
 }
 
-/* Copy one event out: events first, then data, as the kernel does. */
-static int sep_copy_event(void *ctx, int idx, __poll_t revents, u64 data)
+/*
+ * Copy one event out: events first, then data, as the kernel does.  The
+ * copy of every wait from user space (sep_deliver() calls it directly).
+ */
+int sep_copy_user_event(void *ctx, int idx, __poll_t revents, u64 data)
 {
 	struct epoll_event __user *uev = (__force struct epoll_event __user *)ctx;
 
@@ -423,8 +429,8 @@ out_fault:
 	return -EFAULT;
 }
 
-static int sep_check_maxevents(struct epoll_event __user *events,
-			       int maxevents)
+static inline int sep_check_maxevents(struct epoll_event __user *events,
+				      int maxevents)
 {
 	if (maxevents <= 0 || maxevents > SEP_MAX_EVENTS)
 		return -EINVAL;
@@ -440,7 +446,7 @@ static int sep_wait_found(struct file *file, struct epoll_event __user *events,
 {
 	if (!sep_is_shadow_file(file))
 		return -EINVAL;
-	return sep_wait(file->private_data, sep_copy_event,
+	return sep_wait(file->private_data, sep_copy_user_event,
 			(__force void *)events, maxevents, to);
 }
 
@@ -491,21 +497,14 @@ static struct timespec64 sep_deadline_after(struct timespec64 rel)
 }
 
 /**
- * sep_ms_deadline() - ep_timeout_to_timespec(): ms to an absolute deadline
+ * sep_ms_deadline_after() - sep_ms_deadline() of a timeout > 0
  * @to: where the deadline is kept
- * @ms: the timeout; < 0 is forever
+ * @ms: the timeout, > 0
  *
- * Return: @to, or NULL (no deadline).
+ * Return: @to.
  */
-struct timespec64 *sep_ms_deadline(struct timespec64 *to, int ms)
+struct timespec64 *sep_ms_deadline_after(struct timespec64 *to, int ms)
 {
-	if (ms < 0)
-		return NULL;
-	if (!ms) {
-		to->tv_sec = 0;
-		to->tv_nsec = 0;
-		return to;
-	}
 	to->tv_sec = ms / MSEC_PER_SEC;
 	to->tv_nsec = NSEC_PER_MSEC * (ms % MSEC_PER_SEC);
 	*to = sep_deadline_after(*to);
@@ -539,12 +538,10 @@ int sep_ts_deadline(struct timespec64 *to, u64 uts)
  * set_user_sigmask(): apply the caller's mask for the call and keep the old
  * one in saved_sigmask, restored on return (or after the handler on EINTR).
  */
-static int sep_set_sigmask(u64 umask, u64 sigsetsize)
+static int sep_set_user_sigmask(u64 umask, u64 sigsetsize)
 {
 	sigset_t kmask;
 
-	if (!umask)
-		return 0;
 	if (sigsetsize != sizeof(sigset_t))
 		return -EINVAL;
 	if (copy_from_user(&kmask, u64_to_user_ptr(umask), sizeof(kmask)))
@@ -554,6 +551,12 @@ static int sep_set_sigmask(u64 umask, u64 sigsetsize)
 	current->saved_sigmask = current->blocked;
 	sigprocmask(SIG_SETMASK, &kmask, NULL);
 	return 0;
+}
+
+/* No mask (the common case) without a call. */
+static inline int sep_set_sigmask(u64 umask, u64 sigsetsize)
+{
+	return umask ? sep_set_user_sigmask(umask, sigsetsize) : 0;
 }
 
 static void sep_restore_sigmask_unless(bool interrupted)
@@ -568,9 +571,10 @@ static void sep_restore_sigmask_unless(bool interrupted)
  * The wait under the caller's sigmask, on @file when the caller found the
  * instance (an adopted call: no EBADF), else on @epfd (sep_do_wait()).
  */
-static int sep_pwait(int epfd, struct file *file,
-		     struct epoll_event __user *events, int maxevents,
-		     struct timespec64 *to, u64 sigmask, u64 sigsetsize)
+static __always_inline int sep_pwait(int epfd, struct file *file,
+				     struct epoll_event __user *events,
+				     int maxevents, struct timespec64 *to,
+				     u64 sigmask, u64 sigsetsize)
 {
 	int error;
 

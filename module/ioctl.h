@@ -28,7 +28,29 @@ int sep_do_ctl_file(struct file *epfile, int op, int fd,
 int sep_do_pwait_file(struct file *file, struct epoll_event __user *events,
 		      int maxevents, struct timespec64 *to, u64 sigmask,
 		      u64 sigsetsize);
-struct timespec64 *sep_ms_deadline(struct timespec64 *to, int ms);
+struct timespec64 *sep_ms_deadline_after(struct timespec64 *to, int ms);
+
+/**
+ * sep_ms_deadline() - ep_timeout_to_timespec(): ms to an absolute deadline
+ * @to: where the deadline is kept
+ * @ms: the timeout; < 0 is forever
+ *
+ * Inline: a zero or infinite timeout (a poll, a plain wait) costs no call.
+ *
+ * Return: @to, or NULL (no deadline).
+ */
+static inline struct timespec64 *sep_ms_deadline(struct timespec64 *to,
+						 int ms)
+{
+	if (ms < 0)
+		return NULL;
+	if (ms)
+		return sep_ms_deadline_after(to, ms);
+	to->tv_sec = 0;
+	to->tv_nsec = 0;
+	return to;
+}
+
 int sep_ts_deadline(struct timespec64 *to, u64 uts);
 
 #if IS_ENABLED(CONFIG_KUNIT)

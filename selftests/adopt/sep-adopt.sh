@@ -11,7 +11,8 @@
 #     selftests/README.md for the whole-binary runs).
 #  2. adopt-check (static, raw syscalls) adopted, and beside it a sibling
 #     outside the scope that must get in-tree epoll; a task that leaves the
-#     scope keeps its instance.
+#     scope keeps its instance.  The direct hook is in place (tracefs),
+#     and adopt-check passes under each forced fallback (adopt_hook).
 #  3. A Go net/http program (sep-gohttp, when built): the same output under
 #     sep-run, and sep-inspect sees its netpoller's instance while it runs.
 #  4. Unload: refused while an adopted task blocks in epoll_wait(); that
@@ -78,6 +79,28 @@ else ok "adopt-check adopted: $(grep -c '^ok' $tmp/a.out) checks"; fi
 if ./sep-run ./adopt-check leave "$cg/cgroup.procs" >$tmp/l.out; then
 	ok "a task that leaves the scope keeps its instance"
 else bad "leave"; cat $tmp/l.out; fi
+
+# 2b. the hooks: direct calls on the four epfd calls (tracefs lists them),
+#     and each fallback forced once with the module parameter adopt_hook
+P=/sys/module/shadow_epoll/parameters/adopt_hook
+T=/sys/kernel/tracing
+[ -e $T/enabled_functions ] || mount -t tracefs none $T 2>/dev/null
+if [ -r $T/enabled_functions ]; then
+	./sep-run cat $T/enabled_functions >$tmp/ef.out
+	n=$(grep -c 'direct-->sep_direct_epoll_' $tmp/ef.out)
+	if [ "$n" = 4 ]; then ok "direct calls on the four epfd calls"
+	else bad "direct calls on $n of the four epfd calls"; cat $tmp/ef.out; fi
+else
+	echo "adopt: info: no tracefs: the direct calls are not listed"
+fi
+for h in ftrace kprobe; do
+	echo $h >$P
+	if ./sep-run ./adopt-check adopted >$tmp/h.out &&
+	   ! grep -q FAIL $tmp/h.out; then
+		ok "adopt_hook=$h: adopt-check adopted: $(grep -c '^ok' $tmp/h.out) checks"
+	else bad "adopt_hook=$h"; cat $tmp/h.out; fi
+done
+echo direct >$P
 
 # 3. a Go program (raw syscalls from the runtime): same output, inspectable
 if [ -x ./sep-gohttp ]; then
