@@ -96,11 +96,12 @@ struct sep_scope {
 };
 
 /*
- * sep_adopt_mutex protects sep_scopes (writers), sep_adopt_users and the
- * registration of the kprobes.  It is taken in process context only (the
- * ioctl, adopted epoll_create, release of scope and adopted instance
- * files) and nests outside kprobe_mutex and ftrace_lock (inside
- * register/unregister).
+ * sep_adopt_mutex protects sep_scopes (writers), sep_adopt_users, the
+ * registration of the hooks and which one is registered (sep_hooked_by,
+ * struct sep_ftrace's filter state).  It is taken in process context only
+ * (the ioctl, adopted epoll_create, release of scope and adopted instance
+ * files) and nests outside kprobe_mutex, ftrace_lock and ftrace's
+ * direct_mutex (inside register/unregister).
  */
 static DEFINE_MUTEX(sep_adopt_mutex);
 static LIST_HEAD(sep_scopes);
