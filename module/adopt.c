@@ -31,26 +31,29 @@
  * instance nothing is hooked: sep_adopt_users counts both, and the hooks
  * are registered exactly while it is non-zero.
  *
- * The hook passes the replacement a second argument (the argument register
- * it sets beside the instruction pointer): for the calls taken by their
- * epfd, the instance file it found, as a struct fd does (sep_fdw): pinned
- * by a reference if the fd table is shared, else by the table itself, which
- * only the caller can change (fdget()'s rule).  The replacement serves the
- * call on that file, with no second lookup, and drops the reference last.
+ * The direct hook's entry passes the replacement the instance file it
+ * found, as a struct fd does (sep_fdw): pinned by a reference if the fd
+ * table is shared, else by the table itself, which only the caller can
+ * change (fdget()'s rule).  The replacement serves the call on that file,
+ * with no second lookup, and drops the reference last.  The kprobe and
+ * ftrace_ops hooks can pass nothing but the function's own argument (a BPF
+ * trampoline may share the function and clobber the rest): they pin the
+ * module and the replacement looks the fd up again (sep_fd_taken()).
  *
  * Unload: scope files and instance files pin the module (their f_op's
  * owner).  The hook runs only while one exists (unregistering waits for
- * running hooks).  A call taken by its epfd runs the replacement with the
- * instance file pinned (reference or private fd table) from the hook to its
- * last step: the module cannot go before.  A create call has no such file:
- * the hook takes a module reference (pinned there, by the scope) and the
- * replacement drops it last.  The few instructions after the last step are
- * waited for by sep_adopt_exit() with synchronize_rcu_tasks().
+ * running hooks).  A call the direct hook takes runs the replacement with
+ * the instance file pinned (reference or private fd table) from the entry
+ * to its last step: the module cannot go before.  The other hooks take a
+ * module reference (pinned there, by the scope or the instance file) and
+ * the replacement drops it last.  The few instructions after the last step
+ * are waited for by sep_adopt_exit() with synchronize_rcu_tasks().
  *
  * Not covered (README, "Adopted programs"): the ia32 compat entries (a
  * 32-bit task in a scope keeps the in-tree epoll) and io_uring's
- * IORING_OP_EPOLL_CTL, which calls do_epoll_ctl() directly (EINVAL on an
- * adopted instance, as on any non-epoll fd).  x32 has no epoll entries of
+ * IORING_OP_EPOLL_CTL and (from 6.15) IORING_OP_EPOLL_WAIT, which call
+ * into fs/eventpoll.c directly (EINVAL on an adopted instance, as on any
+ * non-epoll fd).  x32 has no epoll entries of
  * its own: its calls reach the x86-64 ones and are adopted like them.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -189,8 +192,29 @@ out_none:
 	return 0;
 }
 
-/* The word of a taken create call: no file (see sep_adopt_ret()). */
+/* The word of a call taken with no file: a create call, or see below. */
 #define SEP_FDW_CREATE	2UL
+
+/*
+ * The epfd test of the kprobe and ftrace_ops hooks.  Only the hooked
+ * function's own argument reaches the replacement intact: a BPF trampoline
+ * sharing the function with an IPMODIFY ops restores just that, and its
+ * programs clobber the other argument registers (a word passed in %rsi was
+ * once taken for a file there).  So these hooks pin the module while the
+ * file still does, let the file go, and the replacement looks the fd up
+ * again (sep_fd_serve()).
+ */
+static unsigned long sep_fd_taken(unsigned int fd)
+{
+	unsigned long fdw = sep_fd_adopted(fd);
+
+	if (!fdw)
+		return 0;
+	__module_get(THIS_MODULE);
+	if (fdw & SEP_FDW_PUT)
+		sep_fput(sep_fdw_file(fdw));
+	return SEP_FDW_CREATE;
+}
 
 /*
  * Does @h take this call?  @uregs are the caller's registers (the hooked
@@ -203,7 +227,7 @@ static unsigned long sep_adopt_take(const struct sep_hook *h,
 	bool in_scope;
 
 	if (!h->create)
-		return sep_fd_adopted((unsigned int)uregs->di);
+		return sep_fd_taken((unsigned int)uregs->di);
 	rcu_read_lock();
 	in_scope = sep_current_scope();
 	rcu_read_unlock();
@@ -381,6 +405,46 @@ static __always_inline long sep_sys_epoll_pwait2(const struct pt_regs *regs,
 	return sep_adopt_ret_fdw(fdw, ret);
 }
 
+/*
+ * The replacements of the kprobe and ftrace_ops hooks for the epfd calls
+ * (see sep_fd_taken(): the module is pinned, the word is not used).  If the
+ * fd stopped being an adopted instance in between (another thread closed
+ * or replaced it), the call is restarted and decided again, with no signal
+ * (TIF_NOTIFY_SIGNAL sends the return through the restart path).
+ */
+static __always_inline long sep_fd_serve(const struct pt_regs *regs,
+					 sep_sys_fn fn)
+{
+	unsigned long fdw = sep_fd_adopted((unsigned int)regs->di);
+	long ret = -ERESTARTNOINTR;
+
+	if (fdw)
+		ret = fn(regs, fdw);
+	else
+		set_thread_flag(TIF_NOTIFY_SIGNAL);
+	return sep_adopt_ret(ret);
+}
+
+static long sep_fd_epoll_wait(const struct pt_regs *regs, unsigned long fdw)
+{
+	return sep_fd_serve(regs, sep_sys_epoll_wait);
+}
+
+static long sep_fd_epoll_ctl(const struct pt_regs *regs, unsigned long fdw)
+{
+	return sep_fd_serve(regs, sep_sys_epoll_ctl);
+}
+
+static long sep_fd_epoll_pwait(const struct pt_regs *regs, unsigned long fdw)
+{
+	return sep_fd_serve(regs, sep_sys_epoll_pwait);
+}
+
+static long sep_fd_epoll_pwait2(const struct pt_regs *regs, unsigned long fdw)
+{
+	return sep_fd_serve(regs, sep_sys_epoll_pwait2);
+}
+
 /* The ctl and wait calls first: the ftrace hook looks them up in order. */
 enum {
 	SEP_H_WAIT, SEP_H_CTL, SEP_H_PWAIT, SEP_H_PWAIT2, SEP_H_CREATE1,
@@ -389,13 +453,13 @@ enum {
 
 static struct sep_hook sep_hooks[SEP_NHOOKS] = {
 	[SEP_H_WAIT] = { .sym = "__x64_sys_epoll_wait",
-			 .fn = sep_sys_epoll_wait, .nr = __NR_epoll_wait },
+			 .fn = sep_fd_epoll_wait, .nr = __NR_epoll_wait },
 	[SEP_H_CTL] = { .sym = "__x64_sys_epoll_ctl",
-			.fn = sep_sys_epoll_ctl, .nr = __NR_epoll_ctl },
+			.fn = sep_fd_epoll_ctl, .nr = __NR_epoll_ctl },
 	[SEP_H_PWAIT] = { .sym = "__x64_sys_epoll_pwait",
-			  .fn = sep_sys_epoll_pwait, .nr = __NR_epoll_pwait },
+			  .fn = sep_fd_epoll_pwait, .nr = __NR_epoll_pwait },
 	[SEP_H_PWAIT2] = { .sym = "__x64_sys_epoll_pwait2",
-			   .fn = sep_sys_epoll_pwait2,
+			   .fn = sep_fd_epoll_pwait2,
 			   .nr = __NR_epoll_pwait2 },
 	[SEP_H_CREATE1] = { .sym = "__x64_sys_epoll_create1",
 			    .fn = sep_sys_epoll_create1,

@@ -12,7 +12,8 @@
 #  2. adopt-check (static, raw syscalls) adopted, and beside it a sibling
 #     outside the scope that must get in-tree epoll; a task that leaves the
 #     scope keeps its instance.  The direct hook is in place (tracefs),
-#     and adopt-check passes under each forced fallback (adopt_hook).
+#     and adopt-check passes under each forced fallback (adopt_hook) and
+#     beside BPF tracing programs on the hooked functions.
 #  3. A Go net/http program (sep-gohttp, when built): the same output under
 #     sep-run, and sep-inspect sees its netpoller's instance while it runs.
 #  4. Unload: refused while an adopted task blocks in epoll_wait(); that
@@ -101,6 +102,34 @@ for h in ftrace kprobe; do
 	else bad "adopt_hook=$h"; cat $tmp/h.out; fi
 done
 echo direct >$P
+
+# 2c. BPF tracing programs on the four epfd calls (ftrace direct calls too),
+#     attached before the adoption: the direct calls cannot be placed, the
+#     hooks fall back to the ftrace_ops, which shares the functions; the
+#     adopted calls still reach the shadow and the programs still run (the
+#     fallback once passed a word in %rsi, which a BPF trampoline clobbers:
+#     an Oops).  Under a direct call, attaching one fails (EBUSY): shown.
+F4="__x64_sys_epoll_ctl __x64_sys_epoll_wait __x64_sys_epoll_pwait __x64_sys_epoll_pwait2"
+S=/proc/sys/kernel/bpf_stats_enabled
+if [ -r /sys/kernel/btf/vmlinux ] && [ -w $S ]; then
+	echo 1 >$S
+	# shellcheck disable=SC2086 # the four names
+	./adopt-bpf 4 fentry $F4 >$tmp/bpf.out &
+	i=0
+	while [ "$(grep -c ': attached' $tmp/bpf.out)" != 4 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	./sep-run ./adopt-check adopted >$tmp/h.out
+	rc=$?
+	wait
+	cnt=$(grep -c 'run_cnt [1-9]' $tmp/bpf.out)
+	if [ $rc = 0 ] && ! grep -q FAIL $tmp/h.out && [ "$cnt" = 4 ]; then
+		ok "BPF fentry on the four epfd calls: adopt-check adopted ($(grep -c '^ok' $tmp/h.out) checks), the programs ran"
+	else bad "BPF fentry on the hooked calls (adopt-check $rc, $cnt programs ran)"; cat $tmp/bpf.out $tmp/h.out; fi
+	./sep-run ./adopt-bpf 0 fentry __x64_sys_epoll_wait >$tmp/bpf.out
+	echo "adopt: info: BPF fentry under a direct call: $(grep -m1 'bpf: ' $tmp/bpf.out)"
+	echo 0 >$S
+else
+	echo "adopt: info: no kernel BTF or bpf_stats: BPF step not run"
+fi
 
 # 3. a Go program (raw syscalls from the runtime): same output, inspectable
 if [ -x ./sep-gohttp ]; then
