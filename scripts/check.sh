@@ -88,7 +88,9 @@ add_from_log() { # NAME PREFIX LOG
 
 # The work runs on the machine's two CPUs as two workers (TCG runs each VM
 # on one host CPU):
-#   worker A (background)  the debug VM, started first, then VM jobs
+#   worker A (background)  the debug kernel build, started first (beside the
+#                          kselftest build), then the debug VM once the
+#                          kselftests are built, then VM jobs
 #   worker B (this shell)  style, kunit-cache, kunit (per kernel), then VM
 #                          jobs
 # VM jobs (kselftest per kernel, plant) come from one queue, longest first;
@@ -100,46 +102,6 @@ KERNELS=${SEP_CHECK_KERNELS:-6.1 6.12 7}
 is_7x() { [[ $1 =~ ^([7-9]|[1-9][0-9]+)(\.|$) ]]; } # a selector of 7.x or later
 QUEUE=$LOGS/.queue
 : >"$QUEUE"
-
-# --- builds for the VMs (first: the debug VM starts on them) -----------------
-ksft_built=0
-if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
-	echo "== kselftest build"
-	KSRC=${KSRC:-$(scripts/ksrc.sh)}
-	run "$LOGS/selftests-build.log" make -C selftests OUTPUT="$REPO/build/selftests" \
-		KSRC="$KSRC" KSFT="$KSRC/tools/testing/selftests"
-	src=$rc trc=0
-	if [[ -f tools/Makefile ]]; then
-		run "$LOGS/tools-build.log" make -C tools OUTPUT="$REPO/build/tools"
-		trc=$rc
-		((trc != 0)) || cp build/tools/sep-scenario build/selftests/
-		rm -rf build/selftests/scenarios
-		cp -r tools/scenarios build/selftests/scenarios
-		# sep-conform: in-tree, and the dynamic variant on the shadow via the shim
-		rm -f build/selftests/{sep-conform,sep-conform-dyn,libshadow_epoll_preload.so}
-		if ((trc == 0)) && [[ -f tools/conform/Makefile ]]; then
-			run "$LOGS/conform-build.log" make -C tools/conform OUTPUT="$REPO/build/conform"
-			trc=$rc
-			((trc != 0)) || cp build/conform/sep-conform build/conform/sep-conform-dyn \
-				build/tools/libshadow_epoll_preload.so build/selftests/
-		fi
-	fi
-	((trc == 0)) || add "tools build" 0 1 0
-	if ((src != 0)); then
-		add "kselftest build" 0 1 0
-	else
-		ksft_built=1
-		# longest first: a 7.x VM also runs that series' 66-test epoll
-		# selftest under sep-run
-		for k in $KERNELS; do
-			is_7x "$k" && echo "ksft:$k" >>"$QUEUE"
-		done
-		for k in $KERNELS; do
-			is_7x "$k" || echo "ksft:$k" >>"$QUEUE"
-		done
-	fi
-fi
-[[ $LAYERS == *" plant "* && -x scripts/plant-bug.sh ]] && echo plant >>"$QUEUE"
 
 # --- VM jobs ------------------------------------------------------------------
 # The 6.12 kselftest VM leaves the reliability programs (stress, topologies,
@@ -197,11 +159,69 @@ work() {
 	done
 }
 worker_a=""
+KSFT_MARK=$LOGS/.ksft-built # the kselftest build's outcome, for worker A
+rm -f "$KSFT_MARK"
 if [[ $LAYERS == *" debug "* && -x scripts/debug-check.sh ]]; then
 	rm -f "$(job_log debug).rc"
-	(worker=A; job_run debug; work) &
+	(
+		worker=A
+		# The debug kernel (about 14 CPU-minutes cold) builds beside the
+		# kselftest build; debug-check.sh then finds it cached.
+		echo "== debug kernel build ($(date +%T), worker A)"
+		scripts/debug-kernel.sh >"$LOGS/debug-kernel.log" 2>&1 || true
+		# the VM needs the kselftests (and the queue) built first
+		until [[ -s $KSFT_MARK ]]; do
+			kill -0 $$ 2>/dev/null || exit 1 # the main shell is gone
+			sleep 2
+		done
+		ksft_built=$(<"$KSFT_MARK")
+		job_run debug
+		work
+	) &
 	worker_a=$!
 fi
+
+# --- builds for the VMs (first: the debug VM waits for them) -----------------
+ksft_built=0
+if [[ $LAYERS == *" kselftest "* && -f selftests/Makefile ]]; then
+	echo "== kselftest build"
+	KSRC=${KSRC:-$(scripts/ksrc.sh)}
+	run "$LOGS/selftests-build.log" make -C selftests OUTPUT="$REPO/build/selftests" \
+		KSRC="$KSRC" KSFT="$KSRC/tools/testing/selftests"
+	src=$rc trc=0
+	if [[ -f tools/Makefile ]]; then
+		run "$LOGS/tools-build.log" make -C tools OUTPUT="$REPO/build/tools"
+		trc=$rc
+		((trc != 0)) || cp build/tools/sep-scenario build/selftests/
+		rm -rf build/selftests/scenarios
+		cp -r tools/scenarios build/selftests/scenarios
+		# sep-conform: in-tree, and the dynamic variant on the shadow via the shim
+		rm -f build/selftests/{sep-conform,sep-conform-dyn,libshadow_epoll_preload.so}
+		if ((trc == 0)) && [[ -f tools/conform/Makefile ]]; then
+			run "$LOGS/conform-build.log" make -C tools/conform OUTPUT="$REPO/build/conform"
+			trc=$rc
+			((trc != 0)) || cp build/conform/sep-conform build/conform/sep-conform-dyn \
+				build/tools/libshadow_epoll_preload.so build/selftests/
+		fi
+	fi
+	((trc == 0)) || add "tools build" 0 1 0
+	if ((src != 0)); then
+		add "kselftest build" 0 1 0
+	else
+		ksft_built=1
+		# longest first: a 7.x VM also runs that series' 66-test epoll
+		# selftest under sep-run
+		for k in $KERNELS; do
+			is_7x "$k" && echo "ksft:$k" >>"$QUEUE"
+		done
+		for k in $KERNELS; do
+			is_7x "$k" || echo "ksft:$k" >>"$QUEUE"
+		done
+	fi
+fi
+[[ $LAYERS == *" plant "* && -x scripts/plant-bug.sh ]] && echo plant >>"$QUEUE"
+
+echo "$ksft_built" >"$KSFT_MARK"
 
 # --- the kernel's epoll selftest of each 7.x series --------------------------
 # sep-adopt.sh runs the running series' own under sep-run.  Built after the
@@ -265,7 +285,7 @@ worker=B work
 if [[ -n $worker_a ]]; then
 	wait "$worker_a" || true
 fi
-rm -f "$QUEUE" "$QUEUE.lock"
+rm -f "$QUEUE" "$QUEUE.lock" "$KSFT_MARK"
 
 # --- kselftests: results ------------------------------------------------------
 # TAP counts per program block; a block without an END marker means the VM died.

@@ -172,9 +172,25 @@ TARBALL=/usr/src/linux-source-$TREE.tar.xz
 BUILD_DIR=$CACHE/kunit-$ARCH
 [[ $TREE == 6.12 ]] || BUILD_DIR+=-$TREE
 KCONFIG_ADD=()
+# UML: kunit.py's olddefconfig defaults also build PCI over virtio (its
+# arch_uml.config; KUNIT_UML_PCI from 7.x), the block layer, io_uring, AIO,
+# input, HID, USB and hwmon, about a third of the objects: the suites use
+# none of them (they run on anon-inode files and the module's own fakes).
+# EXPERT makes BLOCK, IO_URING, AIO, INPUT and FW_LOADER settable; it also
+# selects DEBUG_KERNEL, and the EXPERT-dependent defaults it would change
+# (NAMESPACES, DEBUG_MEMORY_INIT, FTRACE, DEBUG_MISC) are set as before.
+# Every line is checked by kunit.py in the final .config.
+if [[ $ARCH == um ]]; then
+	for o in VIRTIO_UML=n UML_PCI_OVER_VIRTIO=n KUNIT_UML_PCI=n \
+		EXPERT=y BLOCK=n IO_URING=n AIO=n INPUT=n HID_SUPPORT=n SERIO=n \
+		USB_SUPPORT=n HWMON=n HW_RANDOM=n FW_LOADER=n \
+		NAMESPACES=y DEBUG_MEMORY_INIT=y FTRACE=n DEBUG_MISC=n; do
+		KCONFIG_ADD+=(--kconfig_add "CONFIG_$o")
+	done
+fi
 if [[ $LOCKDEP == 1 ]]; then
 	BUILD_DIR+=-lockdep
-	KCONFIG_ADD=(--kconfig_add CONFIG_DEBUG_KERNEL=y --kconfig_add CONFIG_PROVE_LOCKING=y)
+	KCONFIG_ADD+=(--kconfig_add CONFIG_DEBUG_KERNEL=y --kconfig_add CONFIG_PROVE_LOCKING=y)
 fi
 JSON=$BUILD_DIR.json
 
