@@ -322,8 +322,7 @@ static inline __poll_t sep_item_poll(struct sep_item *item, poll_table *pt,
 	return res & item->events;
 }
 
-/* The re-poll of every wait's scan (sep_deliver() calls it directly). */
-__poll_t sep_scan_poll(struct sep_item *item, int depth, void *ctx)
+static __poll_t sep_scan_poll(struct sep_item *item, int depth, void *ctx)
 {
 	poll_table pt;
 

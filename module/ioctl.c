@@ -265,8 +265,8 @@ static void sep_strip_wakeup(struct epoll_event *epds)
 }
 
 /* The EPOLLEXCLUSIVE rules, checked before the lookup. */
-static int sep_check_exclusive(int op, const struct epoll_event *epds,
-			       struct file *tfile)
+static __always_inline int
+sep_check_exclusive(int op, const struct epoll_event *epds, struct file *tfile)
 {
 	if (!(epds->events & EPOLLEXCLUSIVE))
 		return 0;
@@ -301,8 +301,9 @@ out_fault:
 }
 
 /* Any op but DEL (even an invalid one) reads the event first. */
-static int sep_ctl_get_event(int op, struct epoll_event *epds,
-			     const struct epoll_event __user *uev)
+static __always_inline int
+sep_ctl_get_event(int op, struct epoll_event *epds,
+		  const struct epoll_event __user *uev)
 {
 	return op != EPOLL_CTL_DEL && sep_get_event(epds, uev) ? -EFAULT : 0;
 }
@@ -407,11 +408,8 @@ static int sep_ioctl_ctl(const void __user *uarg)
 			  u64_to_user_ptr(args.event));
 }
 
-/*
- * Copy one event out: events first, then data, as the kernel does.  The
- * copy of every wait from user space (sep_deliver() calls it directly).
- */
-int sep_copy_user_event(void *ctx, int idx, __poll_t revents, u64 data)
+/* Copy one event out: events first, then data, as the kernel does. */
+static int sep_copy_user_event(void *ctx, int idx, __poll_t revents, u64 data)
 {
 	struct epoll_event __user *uev = (__force struct epoll_event __user *)ctx;
 

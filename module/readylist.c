@@ -48,7 +48,6 @@
  * out and reads the rest of the count (see sep_ready_walk()).
  */
 #include <linux/export.h>
-#include <linux/indirect_call_wrapper.h>
 #include <linux/lockdep.h>
 #include <linux/wait.h>
 
@@ -306,12 +305,10 @@ int sep_deliver(struct sep_instance *ep, const struct sep_scan_ops *ops,
 		 */
 		sep_step(ep, settle, item, NULL);
 		settle = NULL;
-		revents = INDIRECT_CALL_1(ops->poll, sep_scan_poll, item, 1,
-					  ctx);
+		revents = ops->poll(item, 1, ctx);
 		if (!revents)
 			continue;
-		if (INDIRECT_CALL_1(ops->copy, sep_copy_user_event, ctx, res,
-				    revents, item->data)) {
+		if (ops->copy(ctx, res, revents, item->data)) {
 			sep_step(ep, NULL, item, &txlist);
 			if (!res)
 				res = -EFAULT;

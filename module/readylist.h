@@ -24,13 +24,6 @@ struct sep_scan_ops {
 	int (*copy)(void *ctx, int idx, __poll_t revents, u64 data);
 };
 
-/*
- * The production operations (ioctl.c, instance.c): sep_deliver() calls them
- * directly when they are the ones passed (no retpoline).
- */
-int sep_copy_user_event(void *ctx, int idx, __poll_t revents, u64 data);
-__poll_t sep_scan_poll(struct sep_item *item, int depth, void *ctx);
-
 typedef void (*sep_walk_fn)(void *ctx, const struct sep_item *item, u32 flags);
 
 void sep_start_scan(struct sep_instance *ep, struct list_head *txlist);
