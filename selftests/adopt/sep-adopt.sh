@@ -114,7 +114,7 @@ S=/proc/sys/kernel/bpf_stats_enabled
 if [ -r /sys/kernel/btf/vmlinux ] && [ -w $S ]; then
 	echo 1 >$S
 	# shellcheck disable=SC2086 # the four names
-	./adopt-bpf 4 fentry $F4 >$tmp/bpf.out &
+	./adopt-bpf 2 fentry $F4 >$tmp/bpf.out &
 	i=0
 	while [ "$(grep -c ': attached' $tmp/bpf.out)" != 4 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	./sep-run ./adopt-check adopted >$tmp/h.out
