@@ -192,9 +192,6 @@ out_none:
 	return 0;
 }
 
-/* The word of a call taken with no file: a create call, or see below. */
-#define SEP_FDW_CREATE	2UL
-
 /*
  * The epfd test of the kprobe and ftrace_ops hooks.  Only the hooked
  * function's own argument reaches the replacement intact: a BPF trampoline
@@ -204,25 +201,25 @@ out_none:
  * file still does, let the file go, and the replacement looks the fd up
  * again (sep_fd_serve()).
  */
-static unsigned long sep_fd_taken(unsigned int fd)
+static bool sep_fd_taken(unsigned int fd)
 {
 	unsigned long fdw = sep_fd_adopted(fd);
 
 	if (!fdw)
-		return 0;
+		return false;
 	__module_get(THIS_MODULE);
 	if (fdw & SEP_FDW_PUT)
 		sep_fput(sep_fdw_file(fdw));
-	return SEP_FDW_CREATE;
+	return true;
 }
 
 /*
  * Does @h take this call?  @uregs are the caller's registers (the hooked
- * function's argument).  Returns the word for the replacement (see
- * sep_fdw), or 0: the in-tree function runs.
+ * function's argument).  If so, the module is pinned for the replacement,
+ * which drops it last (sep_adopt_ret()); if not, the in-tree function runs.
  */
-static unsigned long sep_adopt_take(const struct sep_hook *h,
-				    const struct pt_regs *uregs)
+static bool sep_adopt_take(const struct sep_hook *h,
+			   const struct pt_regs *uregs)
 {
 	bool in_scope;
 
@@ -232,25 +229,21 @@ static unsigned long sep_adopt_take(const struct sep_hook *h,
 	in_scope = sep_current_scope();
 	rcu_read_unlock();
 	if (!in_scope)
-		return 0;
-	/* Pinned here by a scope file; dropped by sep_adopt_ret(). */
+		return false;
+	/* Pinned here by a scope file. */
 	__module_get(THIS_MODULE);
-	return SEP_FDW_CREATE;
+	return true;
 }
 
 /*
  * The kprobe and ftrace_ops hooks: @regs are the registers at the entry of
  * the hooked function; if @h takes the call, the function returns to the
- * replacement instead, with the word as its second argument.
+ * replacement instead, which gets the function's argument and no word.
  */
 static bool sep_adopt_redirect(const struct sep_hook *h, struct pt_regs *regs)
 {
-	unsigned long fdw;
-
-	fdw = sep_adopt_take(h, (const struct pt_regs *)regs->di);
-	if (!fdw)
+	if (!sep_adopt_take(h, (const struct pt_regs *)regs->di))
 		return false;
-	regs->si = fdw;
 	instruction_pointer_set(regs, (unsigned long)h->fn);
 	return true;
 }
@@ -295,7 +288,10 @@ static __printf(1, 2) void sep_adopt_log(const char *fmt, ...)
 		sep_adopt_log(fmt, ##__VA_ARGS__);			\
 } while (0)
 
-/* The last step of a create replacement: see "Unload" at the top. */
+/*
+ * The last step of a replacement the kprobe or ftrace_ops hook took (and of
+ * every create replacement): see "Unload" at the top.
+ */
 static __always_inline long sep_adopt_ret(long ret)
 {
 	module_put(THIS_MODULE);
@@ -407,7 +403,7 @@ static __always_inline long sep_sys_epoll_pwait2(const struct pt_regs *regs,
 
 /*
  * The replacements of the kprobe and ftrace_ops hooks for the epfd calls
- * (see sep_fd_taken(): the module is pinned, the word is not used).  If the
+ * (see sep_fd_taken(): the module is pinned, @fdw is not set).  If the
  * fd stopped being an adopted instance in between (another thread closed
  * or replaced it), the call is restarted and decided again, with no signal
  * (TIF_NOTIFY_SIGNAL sends the return through the restart path).
@@ -615,6 +611,47 @@ static void sep_ftrace_off(struct sep_ftrace *ft)
 		WARN_ON_ONCE(unregister_ftrace_function(&ft->ops));
 }
 
+static int sep_ftrace_register(void)
+{
+	return sep_ftrace_on(&sep_ft_all);
+}
+
+static void sep_ftrace_unregister(void)
+{
+	sep_ftrace_off(&sep_ft_all);
+}
+
+/* Module exit: the filters set by sep_ftrace_filter() (see struct sep_ftrace). */
+static void sep_ftrace_free(struct sep_ftrace *ft)
+{
+	if (ft->filtered)
+		ftrace_free_filter(&ft->ops);
+}
+
+static void sep_ftrace_exit(void)
+{
+	sep_ftrace_free(&sep_ft_create);
+	sep_ftrace_free(&sep_ft_all);
+}
+
+#else /* no ftrace that can change the instruction pointer */
+
+static int sep_ftrace_register(void)
+{
+	return -EOPNOTSUPP;
+}
+
+static void sep_ftrace_unregister(void)
+{
+}
+
+static void sep_ftrace_exit(void)
+{
+}
+
+#endif
+
+/* DYNAMIC_FTRACE_WITH_DIRECT_CALLS depends on WITH_ARGS or WITH_REGS. */
 #if IS_ENABLED(CONFIG_DYNAMIC_FTRACE_WITH_DIRECT_CALLS)
 
 /*
@@ -756,8 +793,7 @@ static void sep_direct_exit(void)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(sep_ft_direct); i++)
-		if (sep_ft_direct[i].filtered)
-			ftrace_free_filter(&sep_ft_direct[i].ops);
+		sep_ftrace_free(&sep_ft_direct[i]);
 }
 
 #else /* no direct calls */
@@ -772,51 +808,6 @@ static void sep_direct_unregister(void)
 }
 
 static void sep_direct_exit(void)
-{
-}
-
-#endif
-
-static int sep_ftrace_register(void)
-{
-	return sep_ftrace_on(&sep_ft_all);
-}
-
-static void sep_ftrace_unregister(void)
-{
-	sep_ftrace_off(&sep_ft_all);
-}
-
-static void sep_ftrace_exit(void)
-{
-	sep_direct_exit();
-	if (sep_ft_create.filtered)
-		ftrace_free_filter(&sep_ft_create.ops);
-	if (sep_ft_all.filtered)
-		ftrace_free_filter(&sep_ft_all.ops);
-}
-
-#else /* no ftrace that can change the instruction pointer */
-
-static int sep_direct_register(void)
-{
-	return -EOPNOTSUPP;
-}
-
-static void sep_direct_unregister(void)
-{
-}
-
-static int sep_ftrace_register(void)
-{
-	return -EOPNOTSUPP;
-}
-
-static void sep_ftrace_unregister(void)
-{
-}
-
-static void sep_ftrace_exit(void)
 {
 }
 
@@ -1097,6 +1088,7 @@ void sep_adopt_exit(void)
 {
 	WARN_ON(sep_adopt_users);
 	synchronize_rcu_tasks();
+	sep_direct_exit();
 	sep_ftrace_exit();
 }
 

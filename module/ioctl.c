@@ -437,7 +437,6 @@ static inline int sep_check_maxevents(struct epoll_event __user *events,
 	return 0;
 }
 
-/* do_epoll_wait(): argument checks in the running kernel's order. */
 /* The wait on a found epfd: EINVAL unless it is an instance. */
 static int sep_wait_found(struct file *file, struct epoll_event __user *events,
 			  int maxevents, struct timespec64 *to)
@@ -448,6 +447,7 @@ static int sep_wait_found(struct file *file, struct epoll_event __user *events,
 			(__force void *)events, maxevents, to);
 }
 
+/* do_epoll_wait(): argument checks in the running kernel's order. */
 static int sep_do_wait(int epfd, struct epoll_event __user *events,
 		       int maxevents, struct timespec64 *to)
 {
