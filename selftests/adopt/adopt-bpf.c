@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * adopt-bpf SECONDS fentry|fexit FUNC...: attach an empty BPF tracing
+ * adopt-bpf SECONDS|- fentry|fexit FUNC...: attach an empty BPF tracing
  * program (a BPF trampoline, which the kernel places with an ftrace direct
- * call) to each kernel function FUNC, keep them for SECONDS, then print each
- * program's run count (counted while kernel.bpf_stats_enabled is 1).
+ * call) to each kernel function FUNC, keep them for SECONDS (with "-": until
+ * SIGTERM or SIGINT), then print each program's run count (counted while
+ * kernel.bpf_stats_enabled is 1).
  *
  * sep-adopt.sh uses it to put tracing programs where adoption hooks: on the
  * four __x64_sys_epoll_* calls the module takes by their epfd.  No libbpf:
  * the function's BTF id is found by walking /sys/kernel/btf/vmlinux.
  *
  * Output, one line per function: "bpf: FUNC: attached", "bpf: FUNC: attach:
- * ERRNO-TEXT" or "bpf: FUNC: load: ...", then "bpf: FUNC: run_cnt N".
+ * ERRNO-TEXT" or "bpf: FUNC: load: ...", then "bpf: holding" once all are
+ * tried, and "bpf: FUNC: run_cnt N" at the end.
  * Exit status 0 if every program attached, 1 otherwise, 2 on usage errors.
  */
 #include <errno.h>
@@ -19,6 +21,7 @@
 #include <linux/btf.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -146,13 +149,35 @@ static unsigned long long run_cnt(int pfd)
 	return info.run_cnt;
 }
 
+static void on_signal(int sig)
+{
+	(void)sig;
+}
+
+/* Hold until SIGTERM or SIGINT: blocked first, so one sent early is not lost. */
+static void hold_until_signal(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigset_t block, old;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	printf("bpf: holding\n");
+	fflush(stdout);
+	sigsuspend(&old);
+}
+
 int main(int argc, char **argv)
 {
 	int fds[MAX_FUNCS], n = argc - 3, i, failed = 0;
 
 	if (argc < 4 || n > MAX_FUNCS ||
 	    (strcmp(argv[2], "fentry") && strcmp(argv[2], "fexit"))) {
-		fprintf(stderr, "usage: adopt-bpf SECONDS fentry|fexit FUNC...\n");
+		fprintf(stderr, "usage: adopt-bpf SECONDS|- fentry|fexit FUNC...\n");
 		return 2;
 	}
 	if (btf_load()) {
@@ -164,7 +189,13 @@ int main(int argc, char **argv)
 		failed |= fds[i] < 0;
 		fflush(stdout);
 	}
-	sleep(atoi(argv[1]));
+	if (!strcmp(argv[1], "-")) {
+		hold_until_signal();
+	} else {
+		printf("bpf: holding\n");
+		fflush(stdout);
+		sleep(atoi(argv[1]));
+	}
 	for (i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			printf("bpf: %s: run_cnt %llu\n", argv[3 + i],

@@ -5,7 +5,10 @@
 // LD_PRELOAD shim cannot reach.  Prints one line per exchange; the output
 // does not depend on timing or on which epoll serves it.
 //
-//	sep-gohttp [-n requests] [-pause ms]
+//	sep-gohttp [-n requests] [-pause ms] [-hold]
+//
+// -hold: after the requests, keep the server (and so the netpoller's epoll
+// instance) until SIGTERM or SIGINT, for sep-inspect to look at.
 package main
 
 import (
@@ -15,15 +18,34 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 )
 
 func main() {
 	n := flag.Int("n", 20, "requests")
 	pause := flag.Int("pause", 0, "milliseconds between requests")
+	hold := flag.Bool("hold", false, "after the requests, wait for SIGTERM or SIGINT")
 	flag.Parse()
+	// -hold: a signal ends the program at once, with status 0 once the
+	// requests are done and 143 while they still run (a hung exchange
+	// must not make the signal wait for it).
+	var done atomic.Bool
+	if *hold {
+		stop := make(chan os.Signal, 1)
+		signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
+		go func() {
+			<-stop
+			if done.Load() {
+				os.Exit(0)
+			}
+			os.Exit(143)
+		}()
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -62,5 +84,9 @@ func main() {
 		wg.Wait()
 		fmt.Printf("exchange %d: %s\n", i, strings.Join(res, "; "))
 		time.Sleep(time.Duration(*pause) * time.Millisecond)
+	}
+	if *hold {
+		done.Store(true)
+		select {}
 	}
 }
