@@ -12,6 +12,8 @@
  *                              fd give EOPNOTSUPP from 6.16 (root: 0 before)
  *   slack_after_spurious_wakeup  ep_poll(): from 7.3 the slack of a re-sleep
  *                              follows the time left, not the whole timeout
+ *   wait_order_and_epoll_ioctl  epoll_wait() looks the fd up first from
+ *                              6.15; EPIOCGPARAMS exists from 6.9
  *   io_uring_epoll_wait        IORING_OP_EPOLL_WAIT (6.15): reaches in-tree
  *                              epoll only; on a shadow fd it is EINVAL, as
  *                              IORING_OP_EPOLL_CTL (a known difference)
@@ -22,6 +24,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -75,6 +78,8 @@ TEST(pipe_lt_edge_in_nested_et)
 		close(p[0]);
 		close(p[1]);
 	}
+	TH_LOG("events after the second write: in-tree %d, shadow %d",
+	       got[0][1], got[1][1]);
 	EXPECT_EQ(1, got[0][0]);
 	if (kver <= 612)
 		EXPECT_EQ(1, got[0][1]);
@@ -101,6 +106,8 @@ TEST(setattr_on_epoll_fd)
 		chown_res[s] = RES(fchown(ep, st.st_uid, st.st_gid));
 		b->close(ep);
 	}
+	TH_LOG("fchmod: in-tree %ld, shadow %ld; fchown: in-tree %ld, shadow %ld",
+	       chmod_res[0], chmod_res[1], chown_res[0], chown_res[1]);
 	if (geteuid() == 0 && kver <= 612)
 		EXPECT_EQ(0, chmod_res[0]);
 	if (kver >= 616)
@@ -270,6 +277,36 @@ static int ring_one(struct ring *r, const struct io_uring_sqe *sqe)
 	res = r->cqes[head & *r->cq_mask].res;
 	__atomic_store_n(r->cq_head, head + 1, __ATOMIC_RELEASE);
 	return res;
+}
+
+/*
+ * Two answers errno_test checks per backend, here side by side for the
+ * log: epoll_wait(bad fd, buf, 0, 0) (EINVAL for maxevents first before
+ * 6.15, EBADF first after) and EPIOCGPARAMS on an epoll fd (ENOTTY before
+ * 6.9, 0 after).
+ */
+TEST(wait_order_and_epoll_ioctl)
+{
+	struct epoll_event buf[1];
+	long wait_res[2], ioctl_res[2];
+	unsigned char params[8];
+	int s;
+
+	for (s = 0; s < 2; s++) {
+		const struct sep_backend *b = side(s);
+		int ep = b->create(0);
+
+		ASSERT_LE(0, ep);
+		wait_res[s] = RES(b->wait(1000000, buf, 0, 0));
+		ioctl_res[s] = RES(ioctl(ep, _IOR(0x8A, 0x02, params), params));
+		b->close(ep);
+	}
+	TH_LOG("wait(bad fd, maxevents 0): in-tree %ld, shadow %ld; EPIOCGPARAMS: in-tree %ld, shadow %ld",
+	       wait_res[0], wait_res[1], ioctl_res[0], ioctl_res[1]);
+	EXPECT_EQ(sep_wait_ebadf_first() ? -EBADF : -EINVAL, wait_res[0]);
+	EXPECT_EQ(sep_kver() >= 609 ? 0 : -ENOTTY, ioctl_res[0]);
+	EXPECT_EQ(wait_res[0], wait_res[1]);
+	EXPECT_EQ(ioctl_res[0], ioctl_res[1]);
 }
 
 /* With an eventfd ready, so that EPOLL_WAIT completes at once. */
