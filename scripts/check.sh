@@ -8,11 +8,15 @@
 #              checkpatch --strict, shellcheck, doc-refs
 #   kunit-cache scripts/kunit-cache-check.sh: two scratch clones, one with a
 #              deliberate KUnit failure, share the KUnit cache and each must
-#              report its own result (one result per run; after the kunit
-#              layer, which leaves HEAD's objects there, two runs)
+#              report its own result (one result per run; on the UML tree of
+#              the first 7.x kernel, after the kunit layer, which leaves
+#              HEAD's objects there: two runs; without a 7.x, the 6.12 UML tree)
 #   kunit      scripts/kunit.sh (its last line: "kunit: N passed, N failed[, N skipped]")
-#              on the linux-source-6.12 tree, and on the linux-source-7.x tree
-#              of each 7.x kernel as its own line ("kunit 7.x")
+#              on 6.12 with --debug-kernel: the suites as modules on the
+#              debug layer's KASAN/lockdep kernel (worker A, right after
+#              building it: no second 6.12 kernel is built), and under UML
+#              on the linux-source-7.x tree of each 7.x kernel as its own
+#              line ("kunit 7.x")
 #   kselftest  selftests/ built with
 #                make -C selftests OUTPUT=$PWD/build/selftests KSRC=$KSRC KSFT=$KSRC/tools/testing/selftests
 #              then one VM per kernel running every /selftests/*_test;
@@ -36,8 +40,9 @@
 #              against private module copies with a planted bug; one result
 #              per bug and seed (found within 10 s, minimised to <= 10 ops)
 #   debug      scripts/debug-check.sh on the KASAN/lockdep/kmemleak 6.12 kernel
-#              (its last line: "debug: N passed, N failed, N skipped");
-#              SEP_DEBUG_STRESS (s, default 20), SEP_DEBUG_TOPO (s, 30),
+#              (its last line: "debug: N passed, N failed, N skipped"), with
+#              --no-kunit when the kunit layer runs (it ran them there);
+#              SEP_DEBUG_STRESS (s, default 10), SEP_DEBUG_TOPO (s, 20),
 #              SEP_DEBUG_FUZZ (calls, 100000).
 # Prints a summary per layer and ends with exactly one line
 # "N passed, N failed, N skipped" (the sums); exits non-zero if anything failed.
@@ -58,10 +63,32 @@ summary=()
 LAYERS=" ${SEP_CHECK_LAYERS:-style kunit-cache kunit kselftest install plant debug} "
 
 add() { # LAYER PASSED FAILED SKIPPED
+	local line i
 	P=$((P + $2)) F=$((F + $3)) S=$((S + $4))
-	summary+=("$(printf '%-16s %d passed, %d failed, %d skipped' "$1:" "$2" "$3" "$4")")
+	line=$(printf '%-16s %d passed, %d failed, %d skipped' "$1:" "$2" "$3" "$4")
+	for i in "${!summary[@]}"; do # a place kept for it (reserve)
+		[[ ${summary[i]} != "@$1" ]] || { summary[i]=$line && line=; }
+	done
+	[[ -z $line ]] || summary+=("$line")
 	echo "== $1: $2 passed, $3 failed, $4 skipped"
+	((${3} == 0)) || failed_layers+=("$1")
 }
+
+# Keeps LAYER's place in the summary for a result added later (worker A's).
+reserve() { summary+=("@$1"); }
+
+# What failed, repeated just before the summary: CI keeps only the tail of
+# the output.  Lines naming a failure are collected per layer in $WHY.
+failed_layers=()
+WHY=$LOGS/why
+why() { # LAYER: stdin lines naming failures (shown on stderr too)
+	local l
+	while IFS= read -r l; do
+		printf '%s\n' "$l" >&2 # not tee /dev/stderr: it would truncate a log file
+		printf '  [%s] %s\n' "$1" "$l" >>"$WHY"
+	done
+}
+rm -f "$WHY"
 
 # Runs "$@", showing and logging its output; sets $rc.
 run() { # LOG CMD...
@@ -83,16 +110,17 @@ add_from_log() { # NAME PREFIX LOG
 		add "$1" "$lp" "$lf" "$ls"
 	else
 		add "$1" 0 1 0
+		lf=1
 	fi
+	((lf == 0)) || grep -E 'FAIL|not ok|(^| )fail( |:|$)' "$3" | head -n 20 | why "$1" >/dev/null || true
 }
 
 # The work runs on the machine's two CPUs as two workers (TCG runs each VM
 # on one host CPU):
 #   worker A (background)  the debug kernel build, started first (beside the
-#                          kselftest build), then the debug VM once the
-#                          kselftests are built, then VM jobs
-#   worker B (this shell)  style, kunit-cache, kunit (per kernel), then VM
-#                          jobs
+#                          kselftest build), KUnit 6.12 on it, then the debug
+#                          VM once the kselftests are built, then VM jobs
+#   worker B (this shell)  style, kunit 7.x, kunit-cache, then VM jobs
 # VM jobs (kselftest per kernel, plant) come from one queue, longest first;
 # each job logs to its own file and its result is read from that log once
 # both workers are done, so the summary's order does not depend on which
@@ -117,10 +145,16 @@ ksft_job() { # KERNEL
 plant_job() {
 	scripts/plant-bug.sh --kernel "${SEP_PLANT_KERNEL:-6.12}" --seeds "${SEP_PLANT_SEEDS:-1 2 3 4}"
 }
+# KUnit on 6.12: the suites as modules on the debug kernel, run by kunit.py
+# (scripts/kunit.sh --debug-kernel); the debug VM then leaves them out.
+kunit_612() {
+	SEP_KUNIT_KERNELS='' scripts/kunit.sh --debug-kernel --kernel 6.12
+}
 debug_job() {
 	local args=()
 	((ksft_built == 0)) || args=(--no-selftests) # nothing rebuilds them meanwhile
-	scripts/debug-check.sh --stress "${SEP_DEBUG_STRESS:-20}" --topo "${SEP_DEBUG_TOPO:-30}" \
+	[[ $LAYERS != *" kunit "* ]] || args+=(--no-kunit)
+	scripts/debug-check.sh --stress "${SEP_DEBUG_STRESS:-10}" --topo "${SEP_DEBUG_TOPO:-20}" \
 		--fuzz "${SEP_DEBUG_FUZZ:-100000}" "${args[@]}"
 }
 job_log() { # JOB -> its log file
@@ -162,13 +196,21 @@ worker_a=""
 KSFT_MARK=$LOGS/.ksft-built # the kselftest build's outcome, for worker A
 rm -f "$KSFT_MARK"
 if [[ $LAYERS == *" debug "* && -x scripts/debug-check.sh ]]; then
-	rm -f "$(job_log debug).rc"
+	rm -f "$(job_log debug).rc" "$LOGS/kunit.log.rc"
 	(
 		worker=A
 		# The debug kernel (about 14 CPU-minutes cold) builds beside the
 		# kselftest build; debug-check.sh then finds it cached.
 		echo "== debug kernel build ($(date +%T), worker A)"
 		scripts/debug-kernel.sh >"$LOGS/debug-kernel.log" 2>&1 || true
+		# KUnit on 6.12 runs on that kernel (no second 6.12 build)
+		if [[ $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
+			echo "== kunit started ($(date +%T), worker A)"
+			krc=0
+			kunit_612 >"$LOGS/kunit.log" 2>&1 || krc=$?
+			echo "$krc" >"$LOGS/kunit.log.rc"
+			echo "== kunit done ($(date +%T), rc $krc)"
+		fi
 		# the VM needs the kselftests (and the queue) built first
 		until [[ -s $KSFT_MARK ]]; do
 			kill -0 $$ 2>/dev/null || exit 1 # the main shell is gone
@@ -258,14 +300,19 @@ kunit_run() { # NAME LOG KUNIT-ARGS...
 	run "$log" env SEP_KUNIT_KERNELS= scripts/kunit.sh "$@"
 	add_from_log "$name" kunit "$log"
 }
+cache_kernel=6.12 # the tree the kunit-cache layer uses: one KUnit built
 if [[ $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
-	kunit_run kunit "$LOGS/kunit.log"
-	kunit_rc=$rc
+	if [[ -n $worker_a ]]; then
+		reserve kunit # worker A runs it after the debug kernel build
+	else
+		kunit_run kunit "$LOGS/kunit.log" --debug-kernel --kernel 6.12
+	fi
 	for k in $KERNELS; do
 		is_7x "$k" || continue
 		label="kunit $k"
 		[[ $k == *.* ]] || label+=.x
 		kunit_run "$label" "$LOGS/kunit-$k.log" --kernel "$k"
+		[[ $cache_kernel != 6.12 ]] || { cache_kernel=$k && kunit_rc=$rc; }
 	done
 fi
 
@@ -276,7 +323,7 @@ if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
 	echo "== kunit-cache"
 	after=()
 	[[ $LAYERS == *" kunit "* && ${kunit_rc:-1} == 0 ]] && after=(--after-head)
-	run "$LOGS/kunit-cache.log" scripts/kunit-cache-check.sh "${after[@]}"
+	run "$LOGS/kunit-cache.log" scripts/kunit-cache-check.sh --kernel "$cache_kernel" "${after[@]}"
 	add_from_log kunit-cache kunit-cache "$LOGS/kunit-cache.log"
 fi
 
@@ -286,6 +333,14 @@ if [[ -n $worker_a ]]; then
 	wait "$worker_a" || true
 fi
 rm -f "$QUEUE" "$QUEUE.lock" "$KSFT_MARK"
+
+# --- KUnit on 6.12, run by worker A ------------------------------------------
+if [[ -n $worker_a && $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
+	echo "== kunit (6.12, on the debug kernel)"
+	cat "$LOGS/kunit.log" 2>/dev/null || echo "(no log: worker A did not run it)"
+	rc=$(cat "$LOGS/kunit.log.rc" 2>/dev/null || echo 255)
+	add_from_log kunit kunit "$LOGS/kunit.log"
+fi
 
 # --- kselftests: results ------------------------------------------------------
 # TAP counts per program block; a block without an END marker means the VM died.
@@ -311,14 +366,19 @@ ksft_count() { # LOG -> "passed failed skipped"
 # Results of the extra programs: "passed failed skipped".
 extra_count() { # LOG
 	awk '
-	/^@@EXTRA-BEGIN / { inblk = 1; name = $2; sc = -1; next }
+	/^@@EXTRA-BEGIN / { inblk = 1; name = $2; sc = -1; nf = 0; next }
 	/^@@EXTRA-END / {
 		rc = $3; sub(/^rc=/, "", rc); rc += 0
 		if (sc >= 0) { p += ok; f += bad; if (rc != 0 && bad == 0) f++ }
 		else if (rc == 0) p++
-		else { f++; print "# " name ": exit " rc > "/dev/stderr" }
+		else f++
+		if (rc != 0 || (sc >= 0 && bad)) {
+			print "# " name ": exit " rc > "/dev/stderr"
+			for (i = 1; i <= nf && i <= 20; i++) print "#   " fl[i] > "/dev/stderr"
+		}
 		inblk = 0; next
 	}
+	inblk && /FAIL|not ok|[Dd]iffer/ { fl[++nf] = $0 }
 	inblk && /^scenarios: [0-9]+ run, [0-9]+ identical, [0-9]+ different/ {
 		sc = 1; ok = $4 + 0; bad = $6 + 0
 	}
@@ -340,10 +400,12 @@ if ((ksft_built)); then
 		[[ -f $log ]] || echo "(no log: the job did not run)" >"$log"
 		cat "$log"
 		vmrc=$(job_rc "ksft:$k")
-		read -r kp kf ks < <(ksft_count "$log")
-		((vmrc == 0)) || kf=$((kf + 1)) # the VM failed (splat, timeout, insmod, sentinel)
+		read -r kp kf ks < <(ksft_count "$log" 2>"$WHY.tmp")
+		why "kselftest $k" <"$WHY.tmp"
+		((vmrc == 0)) || { kf=$((kf + 1)) && echo "# the VM: rc=$vmrc (splat, timeout, insmod or sentinel)" | why "kselftest $k"; }
 		add "kselftest $k" "$kp" "$kf" "$ks"
-		read -r kp kf ks < <(extra_count "$log")
+		read -r kp kf ks < <(extra_count "$log" 2>"$WHY.tmp")
+		why "programs $k" <"$WHY.tmp"
 		((kp + kf == 0)) || add "programs $k" "$kp" "$kf" "$ks"
 		grep -E '^(fuzz|stress|scenarios|bench: .*= )' "$log" | sed "s/^/  [$k] /" || true
 		awk -v k="$k" '/^@@EXTRA-BEGIN / { n = $2 } /^conform: / { print "  [" k "] " n ": " $0 }' "$log"
@@ -382,6 +444,12 @@ if [[ -n $worker_a ]]; then
 	add_from_log debug debug "$LOGS/debug.log"
 fi
 
+if ((${#failed_layers[@]})); then
+	echo "== failures"
+	printf '%s\n' "${failed_layers[@]}" | sed 's/^/  layer: /'
+	[[ -s $WHY ]] && head -n 80 "$WHY"
+	echo "  (the full output of each job is under $LOGS/)"
+fi
 echo "== summary"
 printf '%s\n' "${summary[@]}"
 total="$P passed, $F failed, $S skipped"

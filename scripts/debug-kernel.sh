@@ -35,17 +35,30 @@ for tool in make gcc flex bison bc; do
 done
 
 mkdir -p "$B"
-exec 8>"$CACHE/.debug-6.12.lock"
-flock 8
 
 pkgver=$(dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null || echo none)
 kver=$(make -s -C "$SRC" kernelversion 2>/dev/null)
 stamp=$( { cat "$FRAG" "${BASH_SOURCE[0]}"; echo "$pkgver $kver"; gcc --version | head -n1; } \
 	| sha256sum | cut -d' ' -f1)
 
-if [[ $FORCE == 0 && -f $B/.sep-stamp && $(cat "$B/.sep-stamp") == "$stamp" &&
-      -f $B/arch/x86/boot/bzImage && -f $B/Module.symvers ]]; then
+cached() {
+	[[ $FORCE == 0 && -f $B/.sep-stamp && $(cat "$B/.sep-stamp") == "$stamp" &&
+		-f $B/arch/x86/boot/bzImage && -f $B/Module.symvers ]]
+}
+# The lock: exclusive to build; shared to find the build cached, and held
+# shared by its users (scripts/kunit.sh --debug-kernel, debug-check.sh) for
+# their whole run, so no build replaces the kernel under a running VM.
+exec 8>"$CACHE/.debug-6.12.lock"
+flock -s 8
+if cached; then
 	log "cached: $B (stamp ${stamp:0:12})"
+	echo "$B"
+	exit 0
+fi
+flock -u 8
+flock 8
+if cached; then
+	log "cached: $B (stamp ${stamp:0:12}; built meanwhile)"
 	echo "$B"
 	exit 0
 fi

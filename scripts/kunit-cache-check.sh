@@ -16,9 +16,22 @@
 #  4. B again: it must pass.  With file times, B reports A's failure.
 #
 # Prints "kunit-cache: N passed, N failed" (one result per step 2-4) and exits
-# non-zero on any failure.  Uses the same cache as scripts/kunit.sh.
+# non-zero on any failure.  Uses the same cache as scripts/kunit.sh, on the
+# UML tree of --kernel K (default 6.12; `make check` passes its 7.x kernel,
+# whose tree its KUnit layer has just built).
+#
+#   scripts/kunit-cache-check.sh [--kernel K] [--after-head]
 
 set -euo pipefail
+
+KERNEL=6.12 AFTER_HEAD=0
+while (($#)); do
+	case $1 in
+	--kernel) KERNEL=${2:?--kernel needs a value}; shift 2 ;;
+	--after-head) AFTER_HEAD=1; shift ;;
+	*) echo "kunit-cache-check.sh: unknown argument $1" >&2; exit 2 ;;
+	esac
+done
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 CASE=shadow_epoll_nesting.nesting_watcher_list_follows_links
@@ -27,7 +40,18 @@ GOOD='sepi_nrefs(bep), 2);'
 BAD='sepi_nrefs(bep), 3);'
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sep-kunit-cache.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+tmp=$(cd "$tmp" && pwd -P) # as the clones' kunit.sh will name it
+# The clones' kunit.sh point the tree's overlay link at themselves: point
+# it back at this checkout before they are removed (a dangling link breaks
+# every later configure of that tree, the debug kernel's included).
+relink() {
+	local link
+	for link in "${SHADOW_EPOLL_CACHE:-$HOME/.cache/shadow-epoll}"/linux-source-*/drivers/misc/shadow_epoll; do
+		[[ -L $link && $(readlink "$link") == "$tmp"/* ]] && ln -sfn "$REPO" "$link"
+	done
+	rm -rf "$tmp"
+}
+trap relink EXIT
 git clone -q --no-hardlinks "$REPO" "$tmp/b"
 git clone -q --no-hardlinks "$REPO" "$tmp/a"
 grep -qF "$GOOD" "$tmp/a/$FILE" || { echo "kunit-cache-check.sh: $FILE has no '$GOOD'" >&2; exit 1; }
@@ -40,7 +64,7 @@ done
 P=0 F=0
 step() { # NAME CLONE EXPECTED-FAILED
 	local out line
-	out=$("$tmp/$2/scripts/kunit.sh" -- "$CASE" 2>&1 || true)
+	out=$(SEP_KUNIT_DEBUG_KERNEL=0 "$tmp/$2/scripts/kunit.sh" --kernel "$KERNEL" -- "$CASE" 2>&1 || true)
 	line=$(grep -E '^kunit: [0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -n 1)
 	if [[ $line == "kunit: $((1 - $3)) passed, $3 failed"* ]]; then
 		P=$((P + 1))
@@ -53,7 +77,7 @@ step() { # NAME CLONE EXPECTED-FAILED
 }
 # --after-head: the caller's KUnit run just built HEAD's sources (check.sh
 # runs the kunit layer first), so step 2 would only repeat it
-[[ ${1:-} == --after-head ]] || step "B (HEAD)" b 0
+((AFTER_HEAD)) || step "B (HEAD)" b 0
 step "A (changed, old files) after B" a 1
 step "B (old files) after A" b 0
 echo "kunit-cache: $P passed, $F failed"

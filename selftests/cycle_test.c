@@ -123,6 +123,12 @@ struct cy_thread {
 };
 
 /*
+ * How long each race runs.  Every lockup these races reproduce froze the
+ * old module in well under a second (TCG included).
+ */
+#define RACE_MS	2000
+
+/*
  * Runs the n threads for ms milliseconds, then sets *stop and joins them.
  * Returns 0, or -1 if a thread could not be started (those started are
  * stopped and joined all the same).
@@ -410,7 +416,7 @@ static int mutex_cycle_child(void)
 		return 4;
 	if (rctl(r2, EPOLL_CTL_ADD, mc_s1, EPOLLIN, 6))
 		return 5;
-	if (run_threads(th, 3, &mc_stop, 3000))
+	if (run_threads(th, 3, &mc_stop, RACE_MS))
 		return 6;
 	printf("# mutex_cycle: %lu MODs, %lu waits, %lu writes\n",
 	       atomic_load(&mc_iter[0]), atomic_load(&mc_iter[1]),
@@ -528,7 +534,7 @@ static int chain_race_child(void)
 	    sctl(cr_s1, EPOLL_CTL_ADD, cr_p[0], EPOLLIN | EPOLLET | EPOLLONESHOT, 3) ||
 	    sctl(cr_s2, EPOLL_CTL_ADD, cr_s1, EPOLLIN, 4))
 		return 3;
-	return run_threads(th, 2, &cr_stop, 3000) ? 4 : 0;
+	return run_threads(th, 2, &cr_stop, RACE_MS) ? 4 : 0;
 }
 
 CHILD_TEST(chain_race, "S2{S1} S1{R,pipe} R{pipe}, no cycle: the child hung");
@@ -605,7 +611,7 @@ static int sandwich_mod_child(void)
 	    sctl(sw_s0, EPOLL_CTL_ADD, dup(sw_r1), EPOLLIN, 7))
 		return 3;
 	sw_e = e;
-	return run_threads(th, 3, &sw_stop, 3000) ? 4 : 0;
+	return run_threads(th, 3, &sw_stop, RACE_MS) ? 4 : 0;
 }
 
 CHILD_TEST(sandwich_mod, "S0{R1} R1{S2,e} S2{e}, no cycle, MOD(R1,S2) || WAIT(S0): the child hung");
@@ -653,7 +659,7 @@ static int two_cpu_cycle_child(void)
 		return 3;
 	if (rctl(r, EPOLL_CTL_ADD, s2, EPOLLIN, 4) && errno != ELOOP)
 		return 4;
-	return run_threads(th, 2, &ab_stop, 3000) ? 5 : 0;
+	return run_threads(th, 2, &ab_stop, RACE_MS) ? 5 : 0;
 }
 
 CHILD_TEST(two_cpu_cycle, "S1{R,e1} S2{S1} R{S2,e2}, two writers: the child hung");
@@ -706,7 +712,7 @@ static int real_add_race_child(void)
 	    sctl(fr_s1, EPOLL_CTL_ADD, fr_r, EPOLLIN, 2) ||
 	    rctl(fr_r, EPOLL_CTL_ADD, fr_e, EPOLLIN, 3))
 		return 3;
-	return run_threads(th, 2, &fr_stop, 3000) ? 5 : 0;
+	return run_threads(th, 2, &fr_stop, RACE_MS) ? 5 : 0;
 }
 
 CHILD_TEST(real_add_race, "S0{S1} S1{R} R{e}, ADD/DEL of S1 in R racing writes: the child hung");
