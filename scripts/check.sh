@@ -120,8 +120,9 @@ add_from_log() { # NAME PREFIX LOG
 #   worker A (background)  the debug kernel build, started first (beside the
 #                          kselftest build), KUnit 6.12 on it, then the debug
 #                          VM once the kselftests are built, then VM jobs
-#   worker B (this shell)  style, kunit 7.x, kunit-cache, then VM jobs
-# VM jobs (kselftest per kernel, plant) come from one queue, longest first;
+#   worker B (this shell)  style, kunit 7.x, then VM jobs
+# VM jobs (kselftest per kernel, plant) and kunit-cache come from one queue,
+# longest first (kunit-cache before plant);
 # each job logs to its own file and its result is read from that log once
 # both workers are done, so the summary's order does not depend on which
 # worker ran what.  install runs last (it installs the module the 6.1
@@ -157,9 +158,17 @@ debug_job() {
 	scripts/debug-check.sh --stress "${SEP_DEBUG_STRESS:-10}" --topo "${SEP_DEBUG_TOPO:-20}" \
 		--fuzz "${SEP_DEBUG_FUZZ:-100000}" "${args[@]}"
 }
+# kunit-cache:KERNEL[:after]: scripts/kunit-cache-check.sh on KERNEL's UML
+# tree (":after": the kunit layer has just built HEAD's sources there).
+kunit_cache_job() { # KERNEL[:after]
+	local args=(--kernel "${1%%:*}")
+	[[ $1 != *:after ]] || args+=(--after-head)
+	scripts/kunit-cache-check.sh "${args[@]}"
+}
 job_log() { # JOB -> its log file
 	case $1 in
 	ksft:*) echo "$LOGS/kselftest-${1#ksft:}.log" ;;
+	kunit-cache:*) echo "$LOGS/kunit-cache.log" ;;
 	*) echo "$LOGS/$1.log" ;;
 	esac
 }
@@ -172,6 +181,7 @@ job_run() { # JOB
 	ksft:*) ksft_job "${1#ksft:}" ;;
 	plant) plant_job ;;
 	debug) debug_job ;;
+	kunit-cache:*) kunit_cache_job "${1#kunit-cache:}" ;;
 	esac >"$log" 2>&1 || jrc=$?
 	echo "$jrc" >"$log.rc"
 	echo "== $1 done ($(date +%T), rc $jrc)"
@@ -318,13 +328,22 @@ fi
 
 # --- KUnit cache: two checkouts sharing it each test their own sources -------
 # After the KUnit layer, whose run leaves HEAD's objects in the cache: the
-# check's clone with a deliberate failure must fail, HEAD's clone pass.
+# check's clone with a deliberate failure must fail, HEAD's clone pass.  A
+# job of the queue, before plant: the worker that is free first takes it
+# (VM jobs start a minute earlier on this one).
 if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
-	echo "== kunit-cache"
-	after=()
-	[[ $LAYERS == *" kunit "* && ${kunit_rc:-1} == 0 ]] && after=(--after-head)
-	run "$LOGS/kunit-cache.log" scripts/kunit-cache-check.sh --kernel "$cache_kernel" "${after[@]}"
-	add_from_log kunit-cache kunit-cache "$LOGS/kunit-cache.log"
+	job=kunit-cache:$cache_kernel
+	[[ $LAYERS == *" kunit "* && ${kunit_rc:-1} == 0 ]] && job+=:after
+	rm -f "$LOGS/kunit-cache.log.rc"
+	reserve kunit-cache
+	exec 9>"$QUEUE.lock"
+	flock 9
+	if grep -qx plant "$QUEUE"; then
+		sed -i "/^plant\$/i $job" "$QUEUE"
+	else
+		echo "$job" >>"$QUEUE"
+	fi
+	exec 9>&-
 fi
 
 # --- VM jobs on this worker, then the other's --------------------------------
@@ -333,6 +352,14 @@ if [[ -n $worker_a ]]; then
 	wait "$worker_a" || true
 fi
 rm -f "$QUEUE" "$QUEUE.lock" "$KSFT_MARK"
+
+# --- kunit-cache, a queue job ------------------------------------------------
+if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
+	echo "== kunit-cache"
+	cat "$LOGS/kunit-cache.log" 2>/dev/null || echo "(no log: the job did not run)"
+	rc=$(cat "$LOGS/kunit-cache.log.rc" 2>/dev/null || echo 255)
+	add_from_log kunit-cache kunit-cache "$LOGS/kunit-cache.log"
+fi
 
 # --- KUnit on 6.12, run by worker A ------------------------------------------
 if [[ -n $worker_a && $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
