@@ -172,6 +172,21 @@ job_log() { # JOB -> its log file
 	*) echo "$LOGS/$1.log" ;;
 	esac
 }
+# The exit status a job left (none: it did not run to the end).
+job_rc() { # JOB
+	local f
+	f=$(job_log "$1").rc
+	[[ -s $f ]] && cat "$f" || echo 255
+}
+# After the workers: shows JOB's log and adds LAYER from its summary line.
+job_result() { # LAYER JOB
+	local log
+	log=$(job_log "$2")
+	echo "== $1"
+	cat "$log" 2>/dev/null || echo "(no log: the job did not run)"
+	rc=$(job_rc "$2")
+	add_from_log "$1" "$1" "$log"
+}
 # Runs JOB into its log, its exit status into LOG.rc.
 job_run() { # JOB
 	local log jrc=0
@@ -181,6 +196,7 @@ job_run() { # JOB
 	ksft:*) ksft_job "${1#ksft:}" ;;
 	plant) plant_job ;;
 	debug) debug_job ;;
+	kunit) kunit_612 ;;
 	kunit-cache:*) kunit_cache_job "${1#kunit-cache:}" ;;
 	esac >"$log" 2>&1 || jrc=$?
 	echo "$jrc" >"$log.rc"
@@ -206,7 +222,7 @@ worker_a=""
 KSFT_MARK=$LOGS/.ksft-built # the kselftest build's outcome, for worker A
 rm -f "$KSFT_MARK"
 if [[ $LAYERS == *" debug "* && -x scripts/debug-check.sh ]]; then
-	rm -f "$(job_log debug).rc" "$LOGS/kunit.log.rc"
+	rm -f "$(job_log debug).rc" "$(job_log kunit).rc"
 	(
 		worker=A
 		# The debug kernel (about 14 CPU-minutes cold) builds beside the
@@ -214,13 +230,7 @@ if [[ $LAYERS == *" debug "* && -x scripts/debug-check.sh ]]; then
 		echo "== debug kernel build ($(date +%T), worker A)"
 		scripts/debug-kernel.sh >"$LOGS/debug-kernel.log" 2>&1 || true
 		# KUnit on 6.12 runs on that kernel (no second 6.12 build)
-		if [[ $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
-			echo "== kunit started ($(date +%T), worker A)"
-			krc=0
-			kunit_612 >"$LOGS/kunit.log" 2>&1 || krc=$?
-			echo "$krc" >"$LOGS/kunit.log.rc"
-			echo "== kunit done ($(date +%T), rc $krc)"
-		fi
+		[[ $LAYERS != *" kunit "* || ! -x scripts/kunit.sh ]] || job_run kunit
 		# the VM needs the kselftests (and the queue) built first
 		until [[ -s $KSFT_MARK ]]; do
 			kill -0 $$ 2>/dev/null || exit 1 # the main shell is gone
@@ -334,7 +344,7 @@ fi
 if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
 	job=kunit-cache:$cache_kernel
 	[[ $LAYERS == *" kunit "* && ${kunit_rc:-1} == 0 ]] && job+=:after
-	rm -f "$LOGS/kunit-cache.log.rc"
+	rm -f "$(job_log kunit-cache:).rc"
 	reserve kunit-cache
 	exec 9>"$QUEUE.lock"
 	flock 9
@@ -353,20 +363,12 @@ if [[ -n $worker_a ]]; then
 fi
 rm -f "$QUEUE" "$QUEUE.lock" "$KSFT_MARK"
 
-# --- kunit-cache, a queue job ------------------------------------------------
+# --- kunit-cache (a queue job) and KUnit 6.12 (worker A's) -------------------
 if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
-	echo "== kunit-cache"
-	cat "$LOGS/kunit-cache.log" 2>/dev/null || echo "(no log: the job did not run)"
-	rc=$(cat "$LOGS/kunit-cache.log.rc" 2>/dev/null || echo 255)
-	add_from_log kunit-cache kunit-cache "$LOGS/kunit-cache.log"
+	job_result kunit-cache kunit-cache:
 fi
-
-# --- KUnit on 6.12, run by worker A ------------------------------------------
 if [[ -n $worker_a && $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
-	echo "== kunit (6.12, on the debug kernel)"
-	cat "$LOGS/kunit.log" 2>/dev/null || echo "(no log: worker A did not run it)"
-	rc=$(cat "$LOGS/kunit.log.rc" 2>/dev/null || echo 255)
-	add_from_log kunit kunit "$LOGS/kunit.log"
+	job_result kunit kunit
 fi
 
 # --- kselftests: results ------------------------------------------------------
@@ -413,12 +415,6 @@ extra_count() { # LOG
 	' "$1"
 }
 
-# The exit status a job left (none: it did not run to the end).
-job_rc() { # JOB
-	local f
-	f=$(job_log "$1").rc
-	[[ -s $f ]] && cat "$f" || echo 255
-}
 
 if ((ksft_built)); then
 	for k in $KERNELS; do
@@ -465,10 +461,7 @@ fi
 
 # --- debug kernel (KASAN, lockdep, kmemleak) ---------------------------------
 if [[ -n $worker_a ]]; then
-	echo "== debug"
-	cat "$LOGS/debug.log" 2>/dev/null || true
-	rc=$(job_rc debug)
-	add_from_log debug debug "$LOGS/debug.log"
+	job_result debug debug
 fi
 
 if ((${#failed_layers[@]})); then

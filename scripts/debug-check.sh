@@ -72,14 +72,10 @@ if ((selftests)); then
 fi
 make -s -C "$REPO/selftests/reliability" >&2 || { log "reliability build failed"; exit 1; }
 
-# The KUnit suites the guest must report: every .name = "shadow_epoll_*" in
-# the sources listed in kunit/Kbuild.
-suites=$(grep -o '[a-z0-9_]*\.o' "$REPO/kunit/Kbuild" | grep -vx 'shadow_epoll_kunit\.o' |
-	sed 's/\.o$//' | sort -u | while read -r o; do
-		if [[ -f $REPO/kunit/$o.c ]]; then
-			sed -n 's/.*\.name *= *"\(shadow_epoll_[a-z0-9_]*\)".*/\1/p' "$REPO/kunit/$o.c"
-		fi
-	done | sort -u | tr '\n' ' ')
+# The KUnit suites the guest must report (scripts/kernels.sh).
+# shellcheck disable=SC1091 # scripts/kernels.sh
+source "$REPO/scripts/kernels.sh"
+suites=$(sep_kunit_suites "$REPO" | tr '\n' ' ')
 # --no-kunit: the KUnit step is left out (`make check` runs the same suites
 # on this kernel with scripts/kunit.sh --debug-kernel).
 ((kunit)) || suites=-

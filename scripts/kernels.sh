@@ -55,6 +55,16 @@ sep_sources_hash() { # REPO
 	) | sha256sum | cut -d' ' -f1
 }
 
+# The KUnit suites the sources under REPO define: every
+# .name = "shadow_epoll_*" in the files kunit/Kbuild lists, one a line.
+sep_kunit_suites() { # REPO
+	local o
+	grep -o '[a-z0-9_]*\.o' "${1:?}/kunit/Kbuild" | sed 's/\.o$//' | sort -u | while read -r o; do
+		[[ ! -f $1/kunit/$o.c ]] ||
+			sed -n 's/.*\.name *= *"\(shadow_epoll_[a-z0-9_]*\)".*/\1/p' "$1/kunit/$o.c"
+	done | sort -u
+}
+
 if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
 	set -euo pipefail
 	sep_kernel "${1:?usage: $0 6.1|6.12|7|7.3|KVER}"

@@ -151,16 +151,6 @@ if ((${#KERNELS[@]} > 1)); then
 	exit "$fail"
 fi
 
-# The suites the sources define: every .name = "shadow_epoll_*" in the
-# files kunit/Kbuild lists.
-sep_kunit_suites() {
-	local o
-	grep -o '[a-z0-9_]*\.o' "$REPO/kunit/Kbuild" | sed 's/\.o$//' | sort -u | while read -r o; do
-		[[ ! -f $REPO/kunit/$o.c ]] ||
-			sed -n 's/.*\.name *= *"\(shadow_epoll_[a-z0-9_]*\)".*/\1/p' "$REPO/kunit/$o.c"
-	done | sort -u
-}
-
 # The verdict of one run: per-suite counts from kunit.py's JSON, a splat in
 # the kernel log (which does not fail a KUnit case by itself: SPLATS is an
 # extended regex), kunit.py's exit status RC.  Exits.
@@ -343,7 +333,7 @@ QEMU
 		rc=1
 	}
 	if ((${#EXTRA[@]} == 0)); then # no filter: every suite of kunit/Kbuild must run
-		for s in $(sep_kunit_suites); do
+		for s in $(sep_kunit_suites "$REPO"); do
 			grep -q "\"name\": \"$s\"" "$JSON" 2>/dev/null || {
 				echo "kunit.sh: FAIL: suite $s did not run"
 				rc=1
