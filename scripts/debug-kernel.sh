@@ -3,8 +3,10 @@
 #
 # Build (once, cached) the x86_64 6.12 debug kernel the reliability checks
 # boot: allnoconfig + scripts/debug-kernel.config (KASAN, lockdep, kmemleak,
-# debug objects, KUnit=m, ...) from Debian's pristine linux-source-6.12,
-# written only to the O= directory $CACHE/debug-6.12.
+# debug objects, KUnit=m, ...) from Debian's linux-source-6.12 as
+# scripts/ksrc.sh hands it over (with the overlay of scripts/kunit.sh, if
+# any: a link that resolves, the project off), written only to the O=
+# directory $CACHE/debug-6.12.
 #
 #   scripts/debug-kernel.sh           # prints the build dir (the KDIR) on stdout
 #   scripts/debug-kernel.sh --force   # rebuild even if the stamp matches

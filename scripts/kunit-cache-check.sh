@@ -14,8 +14,13 @@
 #  3. A runs it: it must fail.  With objects reused by file times, A's older
 #     sources look up to date and A passes on B's objects;
 #  4. B again: it must pass.  With file times, B reports A's failure.
+#  5. the clones are gone: the tree's overlay link (which they pointed at B)
+#     dangles, as after a CI clone is removed.  scripts/ksrc.sh must point it
+#     back at this checkout, and the tree must configure (allnoconfig into a
+#     scratch O= dir).  A dangling link broke every configure of the tree,
+#     the debug kernel's included.
 #
-# Prints "kunit-cache: N passed, N failed" (one result per step 2-4) and exits
+# Prints "kunit-cache: N passed, N failed" (one result per step 2-5) and exits
 # non-zero on any failure.  Uses the same cache as scripts/kunit.sh, on the
 # UML tree of --kernel K (default 6.12; `make check` passes its 7.x kernel,
 # whose tree its KUnit layer has just built).
@@ -80,5 +85,34 @@ step() { # NAME CLONE EXPECTED-FAILED
 ((AFTER_HEAD)) || step "B (HEAD)" b 0
 step "A (changed, old files) after B" a 1
 step "B (old files) after A" b 0
+
+# Step 5, under the overlay lock (no kunit.sh relinks meanwhile).
+dangling() {
+	local link src out
+	for link in "${SHADOW_EPOLL_CACHE:-$HOME/.cache/shadow-epoll}"/linux-source-*/drivers/misc/shadow_epoll; do
+		[[ -L $link && $(readlink "$link") == "$tmp"/* ]] && break
+		link=
+	done
+	[[ -n $link ]] || { echo "no overlay link into the clones"; return 1; }
+	src=${link%/drivers/misc/shadow_epoll}
+	ln -sfn "$tmp/gone" "$link"
+	out=$("$REPO/scripts/ksrc.sh" "${src##*/linux-source-}" 2>&1) || { echo "$out"; return 1; }
+	[[ $(readlink "$link") == "$REPO" ]] ||
+		{ echo "$link -> $(readlink "$link"), not $REPO"; return 1; }
+	make -s -C "$src" O="$tmp/cfg" allnoconfig >"$tmp/cfg.log" 2>&1 ||
+		{ tail -n 5 "$tmp/cfg.log"; return 1; }
+	grep -qxF '# CONFIG_SHADOW_EPOLL is not set' "$tmp/cfg/.config" ||
+		{ echo "the overlay's Kconfig was not read"; return 1; }
+}
+exec 9>"${SHADOW_EPOLL_CACHE:-$HOME/.cache/shadow-epoll}/.kunit-overlay.lock"
+flock 9
+if out=$(dangling 2>&1); then
+	P=$((P + 1))
+	echo "kunit-cache: dangling overlay link repaired, the tree configures (as expected)"
+else
+	F=$((F + 1))
+	echo "kunit-cache: dangling overlay link: $out"
+fi
+flock -u 9
 echo "kunit-cache: $P passed, $F failed"
 ((F == 0))
