@@ -99,7 +99,7 @@ dangling() {
 	out=$("$REPO/scripts/ksrc.sh" "${src##*/linux-source-}" 2>&1) || { echo "$out"; return 1; }
 	[[ $(readlink "$link") == "$REPO" ]] ||
 		{ echo "$link -> $(readlink "$link"), not $REPO"; return 1; }
-	make -s -C "$src" O="$tmp/cfg" allnoconfig >"$tmp/cfg.log" 2>&1 ||
+	make -s -C "$src" O="$tmp/cfg" -j"$(nproc)" allnoconfig >"$tmp/cfg.log" 2>&1 ||
 		{ tail -n 5 "$tmp/cfg.log"; return 1; }
 	grep -qxF '# CONFIG_SHADOW_EPOLL is not set' "$tmp/cfg/.config" ||
 		{ echo "the overlay's Kconfig was not read"; return 1; }
