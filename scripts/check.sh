@@ -120,9 +120,8 @@ add_from_log() { # NAME PREFIX LOG
 #   worker A (background)  the debug kernel build, started first (beside the
 #                          kselftest build), KUnit 6.12 on it, then the debug
 #                          VM once the kselftests are built, then VM jobs
-#   worker B (this shell)  style, then VM jobs
-#   worker C (background)  after style: kunit 7.x, then kunit-cache, at
-#                          nice 10 (host work only, see below)
+#   worker B (this shell)  style, kunit 7.x, then VM jobs
+#   worker C (background)  kunit-cache, after kunit 7.x, at nice 10
 # VM jobs (kselftest per kernel, plant) come from one queue, longest first;
 # each job logs to its own file and its result is read from that log once
 # both workers are done, so the summary's order does not depend on which
@@ -170,7 +169,6 @@ job_log() { # JOB -> its log file
 	case $1 in
 	ksft:*) echo "$LOGS/kselftest-${1#ksft:}.log" ;;
 	kunit-cache:*) echo "$LOGS/kunit-cache.log" ;;
-	kunit7:*) echo "$LOGS/kunit-${1#kunit7:}.log" ;;
 	*) echo "$LOGS/$1.log" ;;
 	esac
 }
@@ -180,15 +178,14 @@ job_rc() { # JOB
 	f=$(job_log "$1").rc
 	[[ -s $f ]] && cat "$f" || echo 255
 }
-# After the workers: shows JOB's log and adds LAYER from its summary line
-# ("PREFIX: N passed, ..."; default: LAYER's).
-job_result() { # LAYER JOB [PREFIX]
+# After the workers: shows JOB's log and adds LAYER from its summary line.
+job_result() { # LAYER JOB
 	local log
 	log=$(job_log "$2")
 	echo "== $1"
 	cat "$log" 2>/dev/null || echo "(no log: the job did not run)"
 	rc=$(job_rc "$2")
-	add_from_log "$1" "${3:-$1}" "$log"
+	add_from_log "$1" "$1" "$log"
 }
 # Runs JOB into its log, its exit status into LOG.rc.
 job_run() { # JOB
@@ -201,7 +198,6 @@ job_run() { # JOB
 	debug) debug_job ;;
 	kunit) kunit_612 ;;
 	kunit-cache:*) kunit_cache_job "${1#kunit-cache:}" ;;
-	kunit7:*) SEP_KUNIT_KERNELS='' scripts/kunit.sh --kernel "${1#kunit7:}" ;;
 	esac >"$log" 2>&1 || jrc=$?
 	echo "$jrc" >"$log.rc"
 	echo "== $1 done ($(date +%T), rc $jrc)"
@@ -315,56 +311,51 @@ if [[ $LAYERS == *" style "* ]]; then
 fi
 
 # --- KUnit ------------------------------------------------------------------
-# The default tree (6.12: worker A's, on the debug kernel), then each 7.x
-# tree of $KERNELS as its own summary line ("kunit 7.x" for the selector 7),
-# worker C's jobs.
+# The default tree (6.12), then each 7.x tree of $KERNELS as its own summary
+# line ("kunit 7.x" for the selector 7).
+kunit_run() { # NAME LOG KUNIT-ARGS...
+	local name=$1 log=$2
+	shift 2
+	echo "== $name"
+	run "$log" env SEP_KUNIT_KERNELS= scripts/kunit.sh "$@"
+	add_from_log "$name" kunit "$log"
+}
 cache_kernel=6.12 # the tree the kunit-cache layer uses: one KUnit built
-c_jobs=() c_labels=()
 if [[ $LAYERS == *" kunit "* && -x scripts/kunit.sh ]]; then
 	if [[ -n $worker_a ]]; then
 		reserve kunit # worker A runs it after the debug kernel build
 	else
-		echo "== kunit"
-		run "$LOGS/kunit.log" env SEP_KUNIT_KERNELS= scripts/kunit.sh --debug-kernel --kernel 6.12
-		add_from_log kunit kunit "$LOGS/kunit.log"
+		kunit_run kunit "$LOGS/kunit.log" --debug-kernel --kernel 6.12
 	fi
 	for k in $KERNELS; do
 		is_7x "$k" || continue
 		label="kunit $k"
 		[[ $k == *.* ]] || label+=.x
-		rm -f "$(job_log "kunit7:$k").rc"
-		reserve "$label"
-		c_jobs+=("kunit7:$k") c_labels+=("$label")
-		[[ $cache_kernel != 6.12 ]] || cache_kernel=$k
+		kunit_run "$label" "$LOGS/kunit-$k.log" --kernel "$k"
+		[[ $cache_kernel != 6.12 ]] || { cache_kernel=$k && kunit_rc=$rc; }
 	done
 fi
 
 # --- KUnit cache: two checkouts sharing it each test their own sources -------
 # After the KUnit layer, whose run leaves HEAD's objects in the cache: the
-# check's clone with a deliberate failure must fail, HEAD's clone pass.
-[[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]] && reserve kunit-cache
-
-# Worker C: KUnit 7.x and kunit-cache are host work only (kbuild and UML),
-# so they run beside the two workers' VMs at nice 10: the VM phase leaves
-# about a fifth of the CPUs idle while guests sleep in their timing tests,
-# and a niced job takes mostly that (a tenth of a CPU's share while both
-# are busy), where they were two minutes of worker B's time.
-worker_c=""
-if ((${#c_jobs[@]})) || [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
+# check's clone with a deliberate failure must fail, HEAD's clone pass.  It
+# is host work only (kbuild and UML), so it runs beside the two workers'
+# VMs at nice 10 ("worker C"): the VM phase leaves about a fifth of the
+# CPUs idle while guests sleep in their timing tests, and a niced job takes
+# mostly that (a tenth of a CPU's share when both are busy), where it was
+# a minute of a worker's queue.
+kcache_pid=""
+if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
+	job=kunit-cache:$cache_kernel
+	[[ $LAYERS == *" kunit "* && ${kunit_rc:-1} == 0 ]] && job+=:after
 	rm -f "$(job_log kunit-cache:).rc"
+	reserve kunit-cache
 	(
 		worker=C
 		renice -n 10 -p "$BASHPID" >/dev/null
-		for job in "${c_jobs[@]}"; do
-			job_run "$job"
-		done
-		[[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]] || exit 0
-		job=kunit-cache:$cache_kernel
-		# ":after": the kunit layer has just built HEAD's sources there
-		[[ $cache_kernel == 6.12 || $(job_rc "kunit7:$cache_kernel") != 0 ]] || job+=:after
 		job_run "$job"
 	) &
-	worker_c=$!
+	kcache_pid=$!
 fi
 
 # --- VM jobs on this worker, then the other's --------------------------------
@@ -372,15 +363,12 @@ worker=B work
 if [[ -n $worker_a ]]; then
 	wait "$worker_a" || true
 fi
-if [[ -n $worker_c ]]; then
-	wait "$worker_c" || true
+if [[ -n $kcache_pid ]]; then
+	wait "$kcache_pid" || true
 fi
 rm -f "$QUEUE" "$QUEUE.lock" "$KSFT_MARK"
 
-# --- KUnit 7.x and kunit-cache (worker C's), KUnit 6.12 (worker A's) --------
-for i in "${!c_jobs[@]}"; do
-	job_result "${c_labels[i]}" "${c_jobs[i]}" kunit
-done
+# --- kunit-cache (worker C's) and KUnit 6.12 (worker A's) -------------------
 if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
 	job_result kunit-cache kunit-cache:
 fi
