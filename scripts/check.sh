@@ -121,8 +121,8 @@ add_from_log() { # NAME PREFIX LOG
 #                          kselftest build), KUnit 6.12 on it, then the debug
 #                          VM once the kselftests are built, then VM jobs
 #   worker B (this shell)  style, kunit 7.x, then VM jobs
-#   worker C (background)  kunit-cache, after kunit 7.x, at nice 10
-# VM jobs (kselftest per kernel, plant) come from one queue, longest first;
+# VM jobs (kselftest per kernel, plant) and kunit-cache come from one queue,
+# longest first (kunit-cache before plant);
 # each job logs to its own file and its result is read from that log once
 # both workers are done, so the summary's order does not depend on which
 # worker ran what.  install runs last (it installs the module the 6.1
@@ -338,24 +338,22 @@ fi
 
 # --- KUnit cache: two checkouts sharing it each test their own sources -------
 # After the KUnit layer, whose run leaves HEAD's objects in the cache: the
-# check's clone with a deliberate failure must fail, HEAD's clone pass.  It
-# is host work only (kbuild and UML), so it runs beside the two workers'
-# VMs at nice 10 ("worker C"): the VM phase leaves about a fifth of the
-# CPUs idle while guests sleep in their timing tests, and a niced job takes
-# mostly that (a tenth of a CPU's share when both are busy), where it was
-# a minute of a worker's queue.
-kcache_pid=""
+# check's clone with a deliberate failure must fail, HEAD's clone pass.  A
+# job of the queue, before plant: the worker that is free first takes it
+# (VM jobs start a minute earlier on this one).
 if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
 	job=kunit-cache:$cache_kernel
 	[[ $LAYERS == *" kunit "* && ${kunit_rc:-1} == 0 ]] && job+=:after
 	rm -f "$(job_log kunit-cache:).rc"
 	reserve kunit-cache
-	(
-		worker=C
-		renice -n 10 -p "$BASHPID" >/dev/null
-		job_run "$job"
-	) &
-	kcache_pid=$!
+	exec 9>"$QUEUE.lock"
+	flock 9
+	if grep -qx plant "$QUEUE"; then
+		sed -i "/^plant\$/i $job" "$QUEUE"
+	else
+		echo "$job" >>"$QUEUE"
+	fi
+	exec 9>&-
 fi
 
 # --- VM jobs on this worker, then the other's --------------------------------
@@ -363,12 +361,9 @@ worker=B work
 if [[ -n $worker_a ]]; then
 	wait "$worker_a" || true
 fi
-if [[ -n $kcache_pid ]]; then
-	wait "$kcache_pid" || true
-fi
 rm -f "$QUEUE" "$QUEUE.lock" "$KSFT_MARK"
 
-# --- kunit-cache (worker C's) and KUnit 6.12 (worker A's) -------------------
+# --- kunit-cache (a queue job) and KUnit 6.12 (worker A's) -------------------
 if [[ $LAYERS == *" kunit-cache "* && -x scripts/kunit-cache-check.sh ]]; then
 	job_result kunit-cache kunit-cache:
 fi
