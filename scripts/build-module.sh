@@ -55,7 +55,9 @@ for s in VERSION Kbuild Kconfig module kunit include; do
 	[[ -e $s ]] && srcs+=("$s")
 done
 # Build products are excluded, so --delete removes stale sources only.
-rsync -a --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
+# --checksum: an edit of the same size within the second of the last copy
+# has the same size and time, and rsync's default check would skip it.
+rsync -a --checksum --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
 	--exclude='*.mod.c' --exclude='.*.cmd' --exclude='*.a' --exclude='*.symvers' \
 	--exclude='modules.order' --exclude='*.dwo' --exclude='.*.d' --exclude='.tmp*' --exclude=.build.lock \
 	--exclude=.sep-sources \

@@ -96,7 +96,7 @@ dangling() {
 	[[ -n $link ]] || { echo "no overlay link into the clones"; return 1; }
 	src=${link%/drivers/misc/shadow_epoll}
 	ln -sfn "$tmp/gone" "$link"
-	out=$("$REPO/scripts/ksrc.sh" "${src##*/linux-source-}" 2>&1) || { echo "$out"; return 1; }
+	out=$(SEP_OVERLAY_LOCKED=1 "$REPO/scripts/ksrc.sh" "${src##*/linux-source-}" 2>&1) || { echo "$out"; return 1; }
 	[[ $(readlink "$link") == "$REPO" ]] ||
 		{ echo "$link -> $(readlink "$link"), not $REPO"; return 1; }
 	make -s -C "$src" O="$tmp/cfg" -j"$(nproc)" allnoconfig >"$tmp/cfg.log" 2>&1 ||

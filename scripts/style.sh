@@ -37,6 +37,7 @@ DIAG='/(module|kunit|include)/[^:]*:[0-9]+(:[0-9]+)?: (warning|error)|^(WARNING|
 # that succeeds leaves scripts/vm-run.sh's stamp, dated from before the
 # sources were copied, so a VM of this checkout reuses it; a source changed
 # since is newer than the stamp and rebuilds.
+rm -rf "$REPO"/build/style-* # where these builds went before
 for k in ${SEP_STYLE_KERNELS:-6.1 6.12}; do
 	# shellcheck disable=SC1091,SC2153 # scripts/kernels.sh sets KVER
 	if ! kver=$(source scripts/kernels.sh && sep_kernel "$k" >/dev/null 2>&1 && echo "$KVER"); then
