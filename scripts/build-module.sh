@@ -9,7 +9,9 @@
 # The sources (VERSION Kbuild Kconfig module/ kunit/ include/) are mirrored into
 # build/mod-$KVER/ (or $SEP_MOD_DIR) and built there with kbuild; the KUnit
 # module is added only when $KDIR/.config has CONFIG_KUNIT.
-# Result: build/mod-$KVER/module/shadow_epoll.ko.  Fetched kernels (7.x, see
+# Result: build/mod-$KVER/module/shadow_epoll.ko, and $OUT/.built.stamp,
+# dated from before the sources were copied, after a build that succeeded
+# (scripts/vm-run.sh rebuilds when a source is newer).  Fetched kernels (7.x, see
 # scripts/kernels.sh) are built with make run in their build root (chroot).
 
 set -euo pipefail
@@ -49,6 +51,8 @@ if [[ -z ${SEP_BUILD_LOCKED:-} ]]; then
 	exec 9>"$OUT/.build.lock"
 	flock 9
 fi
+rm -f "$OUT/.built.stamp"
+touch "$OUT/.built.stamp.new"
 cd "$REPO"
 srcs=()
 for s in VERSION Kbuild Kconfig module kunit include; do
@@ -60,7 +64,7 @@ done
 rsync -a --checksum --delete --exclude='*.o' --exclude='*.ko' --exclude='*.mod' \
 	--exclude='*.mod.c' --exclude='.*.cmd' --exclude='*.a' --exclude='*.symvers' \
 	--exclude='modules.order' --exclude='*.dwo' --exclude='.*.d' --exclude='.tmp*' --exclude=.build.lock \
-	--exclude=.sep-sources \
+	--exclude=.sep-sources --exclude='.built.stamp*' \
 	"${srcs[@]}" "$OUT/"
 
 # Objects follow the sources by content, not by file times (rsync keeps the
@@ -80,3 +84,4 @@ if [[ -n ${KROOT:-} ]]; then
 else
 	make -C "$KDIR" M="$OUT" "${args[@]}" -j"$(nproc)" "$@" modules
 fi
+mv "$OUT/.built.stamp.new" "$OUT/.built.stamp"

@@ -33,10 +33,9 @@ show() { # LOG: the offending lines, for the person reading CI output
 # Compiler and sparse diagnostics in our sources, modpost complaints about our modules.
 DIAG='/(module|kunit|include)/[^:]*:[0-9]+(:[0-9]+)?: (warning|error)|^(WARNING|ERROR): modpost: .*(shadow_epoll|/module/|/kunit/)'
 # The build is the one the VMs load too (W=1 and sparse change no object):
-# it goes to build/mod-KVER, under that directory's build lock, and a build
-# that succeeds leaves scripts/vm-run.sh's stamp, dated from before the
-# sources were copied, so a VM of this checkout reuses it; a source changed
-# since is newer than the stamp and rebuilds.
+# it goes to build/mod-KVER, under that directory's build lock, and
+# build-module.sh's stamp lets a VM of this checkout reuse it (a source
+# changed since is newer than the stamp and rebuilds).
 rm -rf "$REPO"/build/style-* # where these builds went before
 for k in ${SEP_STYLE_KERNELS:-6.1 6.12}; do
 	# shellcheck disable=SC1091,SC2153 # scripts/kernels.sh sets KVER
@@ -51,13 +50,9 @@ for k in ${SEP_STYLE_KERNELS:-6.1 6.12}; do
 	flock 8
 	# full rebuild: every file compiled and checked (build-module.sh
 	# removes the objects when its record of the sources is gone)
-	rm -f "$dir/.sep-sources" "$dir/.vm-run.stamp"
-	touch "$dir/.vm-run.stamp.new"
+	rm -f "$dir/.sep-sources"
 	st=0
 	SEP_MOD_DIR=$dir SEP_BUILD_LOCKED=1 scripts/build-module.sh "$k" W=1 C=1 >"$log" 2>&1 || st=$?
-	if ((st == 0)); then
-		mv "$dir/.vm-run.stamp.new" "$dir/.vm-run.stamp"
-	fi
 	exec 8>&-
 	n=$(grep -cE "$DIAG" "$log" || true)
 	if grep -q 'specified, but .* is not available or not up to date' "$log"; then

@@ -118,7 +118,7 @@ t0=$(date +%s.%N)
 if ((module)) && [[ -z $moddir ]]; then
 	[[ -n $KDIR ]] || die "no --kdir for $KIMG: cannot build the module (or use --no-module)"
 	moddir=$REPO/build/mod-$KVER
-	stamp_file=$moddir/.vm-run.stamp
+	stamp_file=$moddir/.built.stamp # scripts/build-module.sh's
 	mkdir -p "$moddir"
 	exec 8>"$moddir/.build.lock" # held until the .ko files are copied
 	flock 8
@@ -126,13 +126,11 @@ if ((module)) && [[ -z $moddir ]]; then
 	if [[ ! -f $moddir/module/shadow_epoll.ko || ! -f $stamp_file ||
 		-n $(cd "$REPO" && find VERSION Kbuild Kconfig module kunit include -type f \
 			-newer "$stamp_file" -print -quit 2>/dev/null) ]]; then
-		touch "$stamp_file.new"
 		if ! SEP_BUILD_LOCKED=1 "$REPO/scripts/build-module.sh" "$KVER" "$KDIR" \
 			>"$WORK/build.log" 2>&1; then
 			cat "$WORK/build.log" >&2
 			die "module build failed for $KVER"
 		fi
-		mv "$stamp_file.new" "$stamp_file"
 	fi
 fi
 
